@@ -1,0 +1,37 @@
+#ifndef VOUCH_CCURL_SHIM_H
+#define VOUCH_CCURL_SHIM_H
+#include <curl/curl.h>
+
+/* Swift cannot call C variadic functions, so each option type gets a typed wrapper. */
+
+static inline CURLcode vouch_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode vouch_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode vouch_curl_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode vouch_curl_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode vouch_curl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
+
+typedef size_t (*vouch_curl_data_callback)(char *ptr, size_t size, size_t nmemb, void *userdata);
+static inline CURLcode vouch_curl_setopt_data_callback(CURL *h, CURLoption o, vouch_curl_data_callback cb) { return curl_easy_setopt(h, o, cb); }
+
+typedef int (*vouch_curl_xferinfo_callback)(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow);
+static inline CURLcode vouch_curl_setopt_xferinfo_callback(CURL *h, vouch_curl_xferinfo_callback cb) { return curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, cb); }
+
+typedef CURLcode (*vouch_curl_ssl_ctx_callback)(CURL *curl, void *ssl_ctx, void *userptr);
+static inline CURLcode vouch_curl_setopt_ssl_ctx_callback(CURL *h, vouch_curl_ssl_ctx_callback cb) { return curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, cb); }
+
+typedef int (*vouch_curl_prereq_callback)(void *clientp, char *conn_primary_ip, char *conn_local_ip, int conn_primary_port, int conn_local_port);
+static inline CURLcode vouch_curl_setopt_prereq_callback(CURL *h, vouch_curl_prereq_callback cb) { return curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, cb); }
+
+static inline CURLcode vouch_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode vouch_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode vouch_curl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode vouch_curl_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
+
+static inline CURLMcode vouch_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+
+/* CURLMsg.data is a union; Swift reaches it through these accessors. */
+static inline CURL *vouch_curl_msg_easy(CURLMsg *m) { return m->easy_handle; }
+static inline CURLMSG vouch_curl_msg_kind(CURLMsg *m) { return m->msg; }
+static inline CURLcode vouch_curl_msg_result(CURLMsg *m) { return m->data.result; }
+
+#endif

@@ -1,0 +1,8 @@
+#ifndef VOUCH_CLIBXML2_SHIM_H
+#define VOUCH_CLIBXML2_SHIM_H
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlwriter.h>
+#include <libxml/xmlschemas.h>
+#include <libxml/xmlerror.h>
+#endif

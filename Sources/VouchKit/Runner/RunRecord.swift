@@ -1,0 +1,158 @@
+import Foundation
+
+/// The outcome of one control in one run.
+public enum ControlStatus: String, Sendable, Codable, CaseIterable {
+  /// Evidence collected and every expectation held.
+  case pass
+  /// Evidence collected and at least one expectation failed.
+  case fail
+  /// Evidence could not be collected (collector threw, timed out or the bundle could not be written).
+  case error
+  /// Not run: disabled, or left out by `--only` / `--criteria`.
+  case skipped
+}
+
+/// Per-control result, as stored in `results.json` and shown in the reports.
+public struct ControlResult: Sendable, Codable, Hashable {
+  public var id: String
+  public var title: String
+  public var description: String
+  public var criteria: [String]
+  public var owner: String
+  public var severity: Severity
+  public var frequency: String
+  public var target: String?
+  public var collector: String
+  public var status: ControlStatus
+  /// Why the status is `error` or `skipped`.
+  public var reason: String?
+  public var facts: [String: FactValue]
+  /// Expectations as written, in order, e.g. `status equals 200`.
+  public var expectations: [String]
+  public var findings: [Finding]
+  public var artifacts: [ArtifactRecord]
+  /// Fact name → artifact paths (relative to the bundle) that back it.
+  public var evidence: [String: [String]]
+  public var startedAt: Date?
+  public var finishedAt: Date?
+  /// Where the control is defined and the digest of that file.
+  public var source: SourceLocation
+  public var sourceDigest: String
+
+  public init(
+    id: String, title: String, description: String, criteria: [String], owner: String, severity: Severity,
+    frequency: String, target: String?, collector: String, status: ControlStatus, reason: String?,
+    facts: [String: FactValue], expectations: [String], findings: [Finding], artifacts: [ArtifactRecord],
+    evidence: [String: [String]], startedAt: Date?, finishedAt: Date?, source: SourceLocation, sourceDigest: String
+  ) {
+    self.id = id
+    self.title = title
+    self.description = description
+    self.criteria = criteria
+    self.owner = owner
+    self.severity = severity
+    self.frequency = frequency
+    self.target = target
+    self.collector = collector
+    self.status = status
+    self.reason = reason
+    self.facts = facts
+    self.expectations = expectations
+    self.findings = findings
+    self.artifacts = artifacts
+    self.evidence = evidence
+    self.startedAt = startedAt
+    self.finishedAt = finishedAt
+    self.source = source
+    self.sourceDigest = sourceDigest
+  }
+
+  /// Milliseconds the collector took, when it ran.
+  public var durationMilliseconds: Int? {
+    guard let startedAt, let finishedAt else { return nil }
+    return Int((finishedAt.timeIntervalSince(startedAt) * 1000).rounded())
+  }
+}
+
+/// Counts per status, for summaries and exit codes.
+public struct StatusCounts: Sendable, Codable, Hashable {
+  public var pass = 0
+  public var fail = 0
+  public var error = 0
+  public var skipped = 0
+
+  public init(_ results: [ControlResult]) {
+    for result in results {
+      switch result.status {
+      case .pass: pass += 1
+      case .fail: fail += 1
+      case .error: error += 1
+      case .skipped: skipped += 1
+      }
+    }
+  }
+
+  public var total: Int { pass + fail + error + skipped }
+}
+
+/// The settings a run was started with, recorded in `run.json`.
+public struct RunParameters: Sendable, Codable, Hashable {
+  public var controlsDirectory: String
+  public var variablesFile: String?
+  public var concurrency: Int
+  /// Seconds allowed per collector.
+  public var timeout: Double
+  public var only: [String]
+  public var criteria: [String]
+
+  public init(
+    controlsDirectory: String, variablesFile: String?, concurrency: Int, timeout: Double, only: [String],
+    criteria: [String]
+  ) {
+    self.controlsDirectory = controlsDirectory
+    self.variablesFile = variablesFile
+    self.concurrency = concurrency
+    self.timeout = timeout
+    self.only = only
+    self.criteria = criteria
+  }
+}
+
+/// Everything known about one run: `run.json` plus `results.json`, and the input of every report.
+public struct RunRecord: Sendable, Codable, Hashable {
+  public var runID: String
+  /// `<UTC timestamp>-<run id>`, the bundle's folder name.
+  public var bundleName: String
+  public var toolVersion: String
+  public var host: String
+  public var startedAt: Date
+  public var finishedAt: Date
+  public var parameters: RunParameters
+  public var definitionFiles: [DefinitionFile]
+  /// Sorted by control id, whatever order collectors finished in.
+  public var results: [ControlResult]
+  /// SHA-256 of this bundle's `manifest.json`, filled once the bundle is sealed.
+  public var manifestDigest: String?
+  /// The previous bundle in the chain, if any.
+  public var previousBundle: String?
+
+  public init(
+    runID: String, bundleName: String, toolVersion: String, host: String, startedAt: Date, finishedAt: Date,
+    parameters: RunParameters, definitionFiles: [DefinitionFile], results: [ControlResult],
+    manifestDigest: String? = nil, previousBundle: String? = nil
+  ) {
+    self.runID = runID
+    self.bundleName = bundleName
+    self.toolVersion = toolVersion
+    self.host = host
+    self.startedAt = startedAt
+    self.finishedAt = finishedAt
+    self.parameters = parameters
+    self.definitionFiles = definitionFiles
+    self.results = results
+    self.manifestDigest = manifestDigest
+    self.previousBundle = previousBundle
+  }
+
+  public var counts: StatusCounts { StatusCounts(results) }
+}
