@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import VouchKit
 
 @main
@@ -6,7 +7,29 @@ struct Vouch: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "vouch",
     abstract: "Collects tamper-evident SOC 2 evidence from control definitions.",
+    discussion: """
+      Exit codes: 0 all controls passed, 1 a control failed (verify: integrity problem), 2 a control could not \
+      collect evidence, 3 invalid definitions or usage, 4 the evidence or reports folder could not be used.
+      """,
     version: VouchVersion.current,
-    subcommands: []
+    subcommands: [Verify.self, Collectors.self, Explain.self]
   )
+
+  /// Maps argument-parser's usage failures (64) to Vouch's documented code 3.
+  static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        printError(fullMessage(for: error))
+        Foundation.exit(VouchExitCode.invalidInput.rawValue)
+      }
+      exit(withError: error)
+    }
+  }
 }

@@ -1,7 +1,11 @@
 /// The collectors Vouch knows. Adding one = one new file + one line here.
 public enum CollectorRegistry {
   public static let builtIn: [any Collector.Type] = [
+    FileCollector.self,
   ]
+
+  /// Every registered kind, in registry order.
+  public static var kinds: [String] { builtIn.map { $0.kind } }
 
   /// The collector for a `collector.kind`, if any.
   public static func collector(kind: String, in list: [any Collector.Type] = builtIn) -> (any Collector.Type)? {

@@ -35,7 +35,12 @@ public final class ArtifactSink: Sendable {
   public let directory: URL
   /// The same folder relative to the bundle root (`controls/<id>`).
   public let bundlePath: String
-  private let recorded = Mutex<[ArtifactRecord]>([])
+  private let state = Mutex(State())
+
+  private struct State {
+    var records: [ArtifactRecord] = []
+    var closed = false
+  }
 
   public init(directory: URL, bundlePath: String) {
     self.directory = directory
@@ -43,7 +48,12 @@ public final class ArtifactSink: Sendable {
   }
 
   /// Every artifact written so far, in the order written.
-  public var records: [ArtifactRecord] { recorded.withLock { $0 } }
+  public var records: [ArtifactRecord] { state.withLock { $0.records } }
+
+  /// Refuses further artifacts: a collector abandoned after its timeout must not write into a sealed bundle.
+  public func close() {
+    state.withLock { $0.closed = true }
+  }
 
   /// The absolute location for an artifact called `name`, creating the control's folder; for writers that stream.
   public func url(for name: String) throws -> URL {
@@ -102,6 +112,9 @@ public final class ArtifactSink: Sendable {
 
   private func prepare(_ name: String) throws -> URL {
     try Self.checkName(name)
+    guard !state.withLock({ $0.closed }) else {
+      throw ArtifactError("artifact \(name) arrived after the control's collection ended; it was not written")
+    }
     let url = directory.appendingPathComponent(name)
     do {
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -116,7 +129,7 @@ public final class ArtifactSink: Sendable {
   ) -> ArtifactRecord {
     let record = ArtifactRecord(
       path: bundlePath(of: name), sha256: sha256, size: size, mediaType: mediaType, summary: summary, truncated: truncated)
-    recorded.withLock { $0.append(record) }
+    state.withLock { $0.records.append(record) }
     return record
   }
 
