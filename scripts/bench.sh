@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmark: N `http` controls (one control expanded over N targets) run by `vouch run` — including the sealed
+# bundle and both reports — against one local nginx, next to `curl --parallel` fetching the same N URLs into files.
+# Prints the median wall time and peak RSS of each over R repetitions. Usage: scripts/bench.sh [N] [R]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+count="${1:-1000}"
+repeats="${2:-5}"
+parallel=50
+[ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
+scripts/setup.sh
+if ! [ -x /usr/bin/time ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time >/dev/null
+fi
+swift build -c release --product vouch >/dev/null
+vouch="$(swift build -c release --show-bin-path)/vouch"
+
+work="$root/.bench"
+rm -rf "$work"
+mkdir -p "$work/nginx/logs" "$work/nginx/tmp" "$work/site" "$work/controls"
+head -c 4096 /dev/urandom | base64 >"$work/site/page.html"
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port=19080
+until port_is_free "$port"; do port=$((port + 1)); done
+cat >"$work/nginx/nginx.conf" <<NGINX
+worker_processes 2;
+error_log $work/nginx/logs/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  server {
+    listen 127.0.0.1:$port;
+    root $work/site;
+    location /page/ { default_type text/html; try_files /page.html =404; }
+  }
+}
+NGINX
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g "daemon on;"
+trap 'nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -s stop 2>/dev/null || true' EXIT
+for _ in $(seq 50); do port_is_free "$port" || break; sleep 0.1; done
+
+cat >"$work/controls/bench.yaml" <<YAML
+id: page
+title: Benchmark page answers
+description: One of $count pages served by the local nginx.
+criteria: [CC7.1]
+owner: bench
+severity: low
+frequency: daily
+for_each: targets
+collector:
+  kind: http
+  url: \${target.url}
+expect:
+  - fact: status
+    equals: 200
+YAML
+{
+  echo "targets:"
+  for i in $(seq -w 1 "$count"); do printf '  p%s:\n    url: http://127.0.0.1:%s/page/%s\n' "$i" "$port" "$i"; done
+} >"$work/vars.yaml"
+for i in $(seq -w 1 "$count"); do
+  printf 'url = "http://127.0.0.1:%s/page/%s"\noutput = "%s/curl-out/%s.html"\n' "$port" "$i" "$work" "$i"
+done >"$work/curl.config"
+
+measure() { # prints "seconds peak_kib" of one run of the command
+  /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null 2>"$work/stderr.txt" || {
+    code=$?; [ "$code" -le 2 ] || { cat "$work/stderr.txt" >&2; exit "$code"; }
+  }
+  cat "$work/time.txt"
+}
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+vouch_times=() vouch_rss=() curl_times=() curl_rss=()
+for _ in $(seq "$repeats"); do
+  rm -rf "$work/evidence" "$work/reports" "$work/curl-out"
+  read -r t m < <(measure "$vouch" run --controls "$work/controls" --vars "$work/vars.yaml" \
+    --evidence "$work/evidence" --reports "$work/reports" --concurrency "$parallel")
+  vouch_times+=("$t") vouch_rss+=("$m")
+  mkdir -p "$work/curl-out"
+  read -r t m < <(measure curl --silent --parallel --parallel-max "$parallel" --config "$work/curl.config")
+  curl_times+=("$t") curl_rss+=("$m")
+done
+passed=$(grep -o '"pass" : [0-9]*' "$work"/evidence/*/results.json | tail -n 1 | grep -o '[0-9]*$')
+fetched=$(find "$work/curl-out" -name '*.html' | wc -l)
+
+vt=$(printf '%s\n' "${vouch_times[@]}" | median) vm=$(printf '%s\n' "${vouch_rss[@]}" | median)
+ct=$(printf '%s\n' "${curl_times[@]}" | median) cm=$(printf '%s\n' "${curl_rss[@]}" | median)
+echo "$count URLs, $parallel in parallel, median of $repeats runs ($(nproc) cores, $(nginx -v 2>&1 | cut -d/ -f2), $(curl --version | head -n 1 | cut -d' ' -f1-2))"
+printf '%-44s %10s %14s\n' "" "wall (s)" "peak RSS (MiB)"
+printf '%-44s %10s %14.1f\n' "vouch run (http controls, bundle, reports)" "$vt" "$(awk -v k="$vm" 'BEGIN { print k / 1024 }')"
+printf '%-44s %10s %14.1f\n' "curl --parallel (bodies to files)" "$ct" "$(awk -v k="$cm" 'BEGIN { print k / 1024 }')"
+printf 'ratio vouch/curl wall time: %.2f (target <= 1.5)\n' "$(awk -v a="$vt" -v b="$ct" 'BEGIN { print a / b }')"
+echo "controls passed in the last vouch run: ${passed:-0} of $count; files fetched by curl: $fetched"
