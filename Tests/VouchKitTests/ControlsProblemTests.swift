@@ -51,6 +51,9 @@ import Testing
         "control.yaml:8:10: error: enabled: expected true or false, got 'maybe'",
         "control.yaml:9:12: error: collector: expected a map with kind: and parameters, got 'probe'",
         "control.yaml:11:3: error: expect: expected a list of expectations, got a map (e.g. - fact: status, equals: 200)",
+        "control.yaml:20:11: error: for_each: for_each: targets, but no targets are defined"
+          + " (define targets: in the variables file)",
+        "control.yaml:31:11: error: for_each: expected 'targets' or a list of target names, got '5'",
       ])
   }
 
@@ -169,6 +172,10 @@ import Testing
         "vars.yaml:5:5: error: vars.nested: a variable must be a scalar or a list of scalars"
           + " (split nested values into separate variables)",
         "vars.yaml:6:1: error: colours: unknown key 'colours' (known keys: vars, targets)",
+        "vars.yaml:8:3: error: targets.bad/name: target name 'bad/name' cannot name a folder"
+          + " (use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters)",
+        "vars.yaml:11:5: error: targets.ok.name: 'name' is reserved for the target's own name"
+          + " (${target.name} is always 'ok'; rename this variable)",
         "controls/control.yaml:10:8: error: collector.url: unknown variable 'vars.regoin' (did you mean 'vars.region'?)",
         "controls/control.yaml:12:17: error: collector.headers.x-contacts: '${vars.contacts}' is a list and cannot be"
           + " part of a longer string (use it as the whole value: ${vars.contacts})",

@@ -31,6 +31,7 @@ import Testing
     #expect(try ParameterConversion.duration(node("2h")) == 7_200)
     #expect(try ParameterConversion.duration(node("1d")) == 86_400)
     #expect(throws: ConversionError.self) { try ParameterConversion.duration(node("-5s")) }
+    #expect(throws: ConversionError.self) { try ParameterConversion.duration(node(".inf")) }
     #expect(throws: ConversionError.self) { try ParameterConversion.duration(node("\"90\"")) }
   }
 

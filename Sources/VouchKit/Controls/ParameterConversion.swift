@@ -61,7 +61,7 @@ enum ParameterConversion {
       message: "expected a duration, got \(node.described)", hint: "write a number of seconds or 30s, 5m, 2h, 1d")
     switch node.content {
     case .scalar(_, .integer(let seconds)) where seconds >= 0: return Double(seconds)
-    case .scalar(_, .number(let seconds)) where seconds >= 0: return seconds
+    case .scalar(_, .number(let seconds)) where seconds >= 0 && seconds.isFinite: return seconds
     case .scalar(let text, .string):
       guard let unit = text.last, let factor = durationUnits[unit], let count = Double(text.dropLast()), count >= 0,
         text.dropLast().allSatisfy({ $0.isNumber || $0 == "." })
