@@ -119,7 +119,7 @@ struct YAMLNode {
 /// One `key: value` pair of a mapping, in file order.
 struct YAMLEntry {
   let key: YAMLNode
-  var value: YAMLNode
+  let value: YAMLNode
 
   /// The key as written; non-scalar keys read as an empty name and are reported as unknown.
   var name: String { key.text ?? "" }
