@@ -107,6 +107,8 @@ import Testing
           + " (write 2026-01-31 or 2026-01-31T00:00:00Z)",
         "control.yaml:17:11: error: collector.weight: expected a number, got 'heavy'",
         "control.yaml:27:3: error: collector.url: missing required parameter 'url' (string: HTTPS address to probe)",
+        "control.yaml:29:29: error: collector.contacts[1]: expected a string, got a list",
+        "control.yaml:32:15: error: collector.headers.x-nested: expected a string, got a map",
       ])
   }
 

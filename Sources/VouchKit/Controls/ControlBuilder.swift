@@ -283,7 +283,9 @@ struct ControlBuilder {
         values[spec.name] = try ParameterConversion.convert(parameter.value, to: spec.type)
         valueNodes[spec.name] = parameter.value
       } catch {
-        report(&problems, at: parameter.value, field: field, error.message, hint: error.hint)
+        report(
+          &problems, at: error.inner?.node ?? parameter.value, field: field + (error.inner?.path ?? ""), error.message,
+          hint: error.hint)
         failed = true
       }
     }

@@ -4,6 +4,8 @@ import Foundation
 struct ConversionError: Error {
   let message: String
   let hint: String?
+  /// The element or entry at fault inside a list or map value, with its path suffix (`[1]`, `.accept`).
+  var inner: (node: YAMLNode, path: String)? = nil
 }
 
 /// Turns YAML values into `ParameterValue`s according to `ParameterSpec.type`, before any collector sees them.
@@ -35,8 +37,12 @@ enum ParameterConversion {
         throw mismatch(node, expected: "a list of strings")
       }
       var values: [String] = []
-      for item in items {
-        guard let text = item.text else { throw mismatch(item, expected: "a string in the list") }
+      for (index, item) in items.enumerated() {
+        guard let text = item.text else {
+          var error = mismatch(item, expected: "a string")
+          error.inner = (item, "[\(index)]")
+          throw error
+        }
         values.append(text)
       }
       return .stringList(values)
@@ -45,7 +51,9 @@ enum ParameterConversion {
       var values: [String: String] = [:]
       for entry in entries {
         guard let text = entry.value.text else {
-          throw mismatch(entry.value, expected: "a string for '\(entry.name)'")
+          var error = mismatch(entry.value, expected: "a string")
+          error.inner = (entry.value, ".\(entry.name)")
+          throw error
         }
         values[entry.name] = text
       }

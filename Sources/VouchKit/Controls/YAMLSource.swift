@@ -2,9 +2,9 @@ import Foundation
 import Yams
 
 /// A YAML value with the place it was written, so every problem can point at it.
-struct YAMLNode {
+struct YAMLNode: Sendable {
   /// A scalar as YAML typed it (plain `200` is an integer, `"200"` a string).
-  enum Scalar: Equatable {
+  enum Scalar: Equatable, Sendable {
     case string(String)
     case integer(Int)
     case number(Double)
@@ -12,7 +12,7 @@ struct YAMLNode {
     case null
   }
 
-  enum Content {
+  enum Content: Sendable {
     case scalar(text: String, value: Scalar)
     case sequence([YAMLNode])
     case mapping([YAMLEntry])
@@ -117,7 +117,7 @@ struct YAMLNode {
 }
 
 /// One `key: value` pair of a mapping, in file order.
-struct YAMLEntry {
+struct YAMLEntry: Sendable {
   let key: YAMLNode
   let value: YAMLNode
 
