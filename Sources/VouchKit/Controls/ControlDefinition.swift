@@ -2,7 +2,7 @@ import Foundation
 
 /// A place in a definition file, 1-based, as editors show it.
 public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
-  /// Path as given to the loader (relative to the controls directory's parent when possible).
+  /// Relative to the current directory when the file lies under it, otherwise absolute.
   public let file: String
   public let line: Int
   public let column: Int
