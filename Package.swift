@@ -47,7 +47,8 @@ let package = Package(
     ),
     .testTarget(
       name: "VouchKitTests",
-      dependencies: ["VouchKit", "CCurl", "CLibXML2"]
+      dependencies: ["VouchKit", "CCurl", "CLibXML2"],
+      exclude: ["Fixtures"]
     ),
   ],
   swiftLanguageModes: [.v6]
