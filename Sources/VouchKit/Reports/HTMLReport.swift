@@ -67,11 +67,14 @@ public struct HTMLReport: ReportFormat {
     caption { text-align: left; font-weight: 600; padding: .25rem 0; color: var(--muted); }
     th, td { text-align: left; vertical-align: top; padding: .35rem .5rem; border-bottom: 1px solid var(--line);
       overflow-wrap: anywhere; }
-    thead th { background: var(--soft); border-bottom: 2px solid var(--line); font-weight: 600; }
+    thead th { background: var(--soft); border-bottom: 2px solid var(--line); font-weight: 600;
+      overflow-wrap: normal; }
     tbody th { font-weight: 600; width: 14rem; }
     .value { white-space: pre-wrap; }
     .hash { word-break: break-all; }
     .files code { display: block; }
+    .nowrap { white-space: nowrap; }
+    .name, .files { min-width: 9rem; }
     .file-summary { color: var(--muted); font-size: .88em; }
     .note { color: var(--muted); font-style: italic; white-space: nowrap; }
     .none { color: var(--muted); }
@@ -203,7 +206,7 @@ public struct HTMLReport: ReportFormat {
     </thead>
     <tbody>
     {{#findings}}
-    <tr><td><code>{{fact}}</code></td><td><code>{{operator}}</code></td><td class="value">{{expected.text}}{{#expected.note}} <span class="note">{{.}}</span>{{/expected.note}}</td><td class="value">{{#actual}}{{text}}{{#note}} <span class="note">{{.}}</span>{{/note}}{{/actual}}{{^actual}}<span class="none">(absent)</span>{{/actual}}</td><td>{{message}}</td></tr>
+    <tr><td class="name"><code>{{fact}}</code></td><td class="nowrap"><code>{{operator}}</code></td><td class="value">{{expected.text}}{{#expected.note}} <span class="note">{{.}}</span>{{/expected.note}}</td><td class="value">{{#actual}}{{text}}{{#note}} <span class="note">{{.}}</span>{{/note}}{{/actual}}{{^actual}}<span class="none">(absent)</span>{{/actual}}</td><td>{{message}}</td></tr>
     {{/findings}}
     </tbody>
     </table>
@@ -220,7 +223,7 @@ public struct HTMLReport: ReportFormat {
     </thead>
     <tbody>
     {{#facts}}
-    <tr><td><code>{{name}}</code></td><td>{{type}}</td><td class="value">{{value.text}}{{#value.note}} <span class="note">{{.}}</span>{{/value.note}}</td><td class="files">{{#backedBy}}<code>{{.}}</code>{{/backedBy}}</td></tr>
+    <tr><td class="name"><code>{{name}}</code></td><td class="nowrap">{{type}}</td><td class="value">{{value.text}}{{#value.note}} <span class="note">{{.}}</span>{{/value.note}}</td><td class="files">{{#backedBy}}<code>{{.}}</code>{{/backedBy}}</td></tr>
     {{/facts}}
     </tbody>
     </table>
@@ -237,7 +240,7 @@ public struct HTMLReport: ReportFormat {
     </thead>
     <tbody>
     {{#artifacts}}
-    <tr><td>{{#href}}<a href="{{.}}"><code>{{path}}</code></a>{{/href}}{{^href}}<code>{{path}}</code>{{/href}}<div class="file-summary">{{summary}}</div></td><td>{{size}}</td><td class="mono hash">{{sha256}}</td><td><code>{{mediaType}}</code></td><td>{{truncatedLabel}}</td><td class="files">{{#backs}}<code>{{.}}</code>{{/backs}}</td></tr>
+    <tr><td>{{#href}}<a href="{{.}}"><code>{{path}}</code></a>{{/href}}{{^href}}<code>{{path}}</code>{{/href}}<div class="file-summary">{{summary}}</div></td><td class="nowrap">{{size}}</td><td class="mono hash">{{sha256}}</td><td><code>{{mediaType}}</code></td><td class="nowrap">{{truncatedLabel}}</td><td class="files">{{#backs}}<code>{{.}}</code>{{/backs}}</td></tr>
     {{/artifacts}}
     </tbody>
     </table>
@@ -479,7 +482,7 @@ struct HTMLPage: Sendable {
       HTMLArtifact(
         path: artifact.path, href: URLReference.bundleRelative(artifact.path).map { bundleHref + $0 },
         summary: artifact.summary, size: String(artifact.size), sha256: artifact.sha256,
-        mediaType: artifact.mediaType, truncatedLabel: artifact.truncated ? "yes: source was larger" : "no",
+        mediaType: artifact.mediaType, truncatedLabel: artifact.truncated ? "yes" : "no",
         backs: result.evidence.keys.sorted().filter { result.evidence[$0]?.contains(artifact.path) ?? false })
     }
     return HTMLControl(
