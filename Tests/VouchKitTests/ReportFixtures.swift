@@ -135,7 +135,8 @@ enum ReportFixtures {
 
   /// Markup, quotes and ampersands for HTML; control characters, U+FFFE/U+FFFF and `]]>` for XML. NUL comes last so
   /// that, were it not replaced, the characters before it would still reach libxml2.
-  static let hostileText = "<script>alert(1)</script> \" ' & </td></tr></table> ]]> \u{1}\u{8}\u{B}\u{C}\u{1F}\u{FFFE}\u{FFFF}\u{0} end"
+  static let hostileText =
+    "<script>alert(1)</script> \" ' & </td></tr></table> ]]> \u{1}\u{8}\u{B}\u{C}\u{1F}\u{FFFE}\u{FFFF}\u{0} end"
 
   /// A run whose every server- or user-supplied string is `text`, so a benign `text` gives the same document shape.
   static func run(everyStringIs text: String) -> RunRecord {

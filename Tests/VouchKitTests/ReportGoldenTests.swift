@@ -50,8 +50,11 @@ import Testing
 
 enum Golden {
   static var updating: Bool { ProcessInfo.processInfo.environment["VOUCH_UPDATE_GOLDEN"] == "1" }
+  static let regenerate = "VOUCH_UPDATE_GOLDEN=1 swift test --filter ReportGoldenTests"
 
-  static func check(_ actual: Data, against name: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
+  static func check(
+    _ actual: Data, against name: String, sourceLocation: Testing.SourceLocation = #_sourceLocation
+  ) throws {
     let url = ReportFixtures.goldenDirectory.appendingPathComponent(name)
     if updating {
       try FileManager.default.createDirectory(at: ReportFixtures.goldenDirectory, withIntermediateDirectories: true)
@@ -60,7 +63,7 @@ enum Golden {
     }
     guard let expected = try? Data(contentsOf: url) else {
       Issue.record(
-        "golden file \(url.path) is missing; create it with VOUCH_UPDATE_GOLDEN=1 swift test --filter ReportGoldenTests",
+        "golden file \(url.path) is missing; create it with \(regenerate)",
         sourceLocation: sourceLocation)
       return
     }
@@ -72,7 +75,7 @@ enum Golden {
       \(name) differs from its golden file.
       \(lineDiff(expected: String(decoding: expected, as: UTF8.self), actual: String(decoding: actual, as: UTF8.self)))
       Full comparison: diff -u \(url.path) \(actualURL.path)
-      If the change is intended: VOUCH_UPDATE_GOLDEN=1 swift test --filter ReportGoldenTests
+      If the change is intended: \(regenerate)
       """, sourceLocation: sourceLocation)
   }
 

@@ -40,7 +40,8 @@ import Testing
 
     let folder = workspace.reports.appendingPathComponent(run.bundleName)
     #expect(written.reports.map(\.path) == ["report.html", "report.xml"].map { folder.appendingPathComponent($0).path })
-    #expect(written.latest.map(\.path) == ["latest.html", "latest.xml"].map { workspace.reports.appendingPathComponent($0).path })
+    let top = workspace.reports
+    #expect(written.latest.map(\.path) == ["latest.html", "latest.xml"].map { top.appendingPathComponent($0).path })
     for url in written.reports + written.latest { #expect(FileManager.default.fileExists(atPath: url.path)) }
     let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }
     #expect(leftovers.isEmpty)

@@ -124,8 +124,24 @@ public struct HTMLReport: ReportFormat {
     <table>
     <caption>Hash chain</caption>
     <tbody>
-    <tr><th scope="row">Manifest SHA-256</th>{{#manifestDigest}}<td class="mono hash">{{.}}</td>{{/manifestDigest}}{{^manifestDigest}}<td class="none">not sealed</td>{{/manifestDigest}}</tr>
-    <tr><th scope="row">Previous bundle</th>{{#previousBundle}}<td class="mono">{{.}}</td>{{/previousBundle}}{{^previousBundle}}<td class="none">none: first bundle in the chain</td>{{/previousBundle}}</tr>
+    <tr>
+    <th scope="row">Manifest SHA-256</th>
+    {{#manifestDigest}}
+    <td class="mono hash">{{.}}</td>
+    {{/manifestDigest}}
+    {{^manifestDigest}}
+    <td class="none">not sealed</td>
+    {{/manifestDigest}}
+    </tr>
+    <tr>
+    <th scope="row">Previous bundle</th>
+    {{#previousBundle}}
+    <td class="mono">{{.}}</td>
+    {{/previousBundle}}
+    {{^previousBundle}}
+    <td class="none">none: first bundle in the chain</td>
+    {{/previousBundle}}
+    </tr>
     </tbody>
     </table>
     <table>
@@ -142,10 +158,20 @@ public struct HTMLReport: ReportFormat {
     <table class="summary">
     <caption>Controls by status</caption>
     <thead>
-    <tr>{{#counts}}<th scope="col"><span class="badge status-{{status}}">{{statusLabel}}</span></th>{{/counts}}<th scope="col">Total</th></tr>
+    <tr>
+    {{#counts}}
+    <th scope="col"><span class="badge status-{{status}}">{{statusLabel}}</span></th>
+    {{/counts}}
+    <th scope="col">Total</th>
+    </tr>
     </thead>
     <tbody>
-    <tr>{{#counts}}<td>{{count}}</td>{{/counts}}<td>{{total}}</td></tr>
+    <tr>
+    {{#counts}}
+    <td>{{count}}</td>
+    {{/counts}}
+    <td>{{total}}</td>
+    </tr>
     </tbody>
     </table>
     </section>
@@ -155,11 +181,27 @@ public struct HTMLReport: ReportFormat {
     <table>
     <caption>{{total}} controls, sorted by id</caption>
     <thead>
-    <tr><th scope="col">ID</th><th scope="col">Title</th><th scope="col">Status</th><th scope="col">Severity</th><th scope="col">Criteria</th><th scope="col">Owner</th><th scope="col">Target</th></tr>
+    <tr>
+    <th scope="col">ID</th>
+    <th scope="col">Title</th>
+    <th scope="col">Status</th>
+    <th scope="col">Severity</th>
+    <th scope="col">Criteria</th>
+    <th scope="col">Owner</th>
+    <th scope="col">Target</th>
+    </tr>
     </thead>
     <tbody>
     {{#controls}}
-    <tr><td><a href="{{anchorHref}}"><code>{{id}}</code></a></td><td>{{title}}</td><td><span class="badge status-{{status}}">{{statusLabel}}</span></td><td class="severity-{{severity}}">{{severity}}</td><td>{{criteria}}</td><td>{{owner}}</td><td>{{target}}</td></tr>
+    <tr>
+    <td><a href="{{anchorHref}}"><code>{{id}}</code></a></td>
+    <td>{{title}}</td>
+    <td><span class="badge status-{{status}}">{{statusLabel}}</span></td>
+    <td class="severity-{{severity}}">{{severity}}</td>
+    <td>{{criteria}}</td>
+    <td>{{owner}}</td>
+    <td>{{target}}</td>
+    </tr>
     {{/controls}}
     </tbody>
     </table>
@@ -202,11 +244,28 @@ public struct HTMLReport: ReportFormat {
     <table>
     <caption>Expectations that did not hold</caption>
     <thead>
-    <tr><th scope="col">Fact</th><th scope="col">Operator</th><th scope="col">Expected</th><th scope="col">Actual</th><th scope="col">Message</th></tr>
+    <tr>
+    <th scope="col">Fact</th>
+    <th scope="col">Operator</th>
+    <th scope="col">Expected</th>
+    <th scope="col">Actual</th>
+    <th scope="col">Message</th>
+    </tr>
     </thead>
     <tbody>
     {{#findings}}
-    <tr><td class="name"><code>{{fact}}</code></td><td class="nowrap"><code>{{operator}}</code></td><td class="value">{{expected.text}}{{#expected.note}} <span class="note">{{.}}</span>{{/expected.note}}</td><td class="value">{{#actual}}{{text}}{{#note}} <span class="note">{{.}}</span>{{/note}}{{/actual}}{{^actual}}<span class="none">(absent)</span>{{/actual}}</td><td>{{message}}</td></tr>
+    <tr>
+    <td class="name"><code>{{fact}}</code></td>
+    <td class="nowrap"><code>{{operator}}</code></td>
+    <td class="value">{{expected.text}}{{#expected.note}} <span class="note">{{.}}</span>{{/expected.note}}</td>
+    {{#actual}}
+    <td class="value">{{text}}{{#note}} <span class="note">{{.}}</span>{{/note}}</td>
+    {{/actual}}
+    {{^actual}}
+    <td class="none">(absent)</td>
+    {{/actual}}
+    <td>{{message}}</td>
+    </tr>
     {{/findings}}
     </tbody>
     </table>
@@ -223,7 +282,12 @@ public struct HTMLReport: ReportFormat {
     </thead>
     <tbody>
     {{#facts}}
-    <tr><td class="name"><code>{{name}}</code></td><td class="nowrap">{{type}}</td><td class="value">{{value.text}}{{#value.note}} <span class="note">{{.}}</span>{{/value.note}}</td><td class="files">{{#backedBy}}<code>{{.}}</code>{{/backedBy}}</td></tr>
+    <tr>
+    <td class="name"><code>{{name}}</code></td>
+    <td class="nowrap">{{type}}</td>
+    <td class="value">{{value.text}}{{#value.note}} <span class="note">{{.}}</span>{{/value.note}}</td>
+    <td class="files">{{#backedBy}}<code>{{.}}</code>{{/backedBy}}</td>
+    </tr>
     {{/facts}}
     </tbody>
     </table>
@@ -236,11 +300,33 @@ public struct HTMLReport: ReportFormat {
     <table>
     <caption>Files in the bundle</caption>
     <thead>
-    <tr><th scope="col">File</th><th scope="col">Size (bytes)</th><th scope="col">SHA-256</th><th scope="col">Media type</th><th scope="col">Truncated</th><th scope="col">Backs facts</th></tr>
+    <tr>
+    <th scope="col">File</th>
+    <th scope="col">Size (bytes)</th>
+    <th scope="col">SHA-256</th>
+    <th scope="col">Media type</th>
+    <th scope="col">Truncated</th>
+    <th scope="col">Backs facts</th>
+    </tr>
     </thead>
     <tbody>
     {{#artifacts}}
-    <tr><td>{{#href}}<a href="{{.}}"><code>{{path}}</code></a>{{/href}}{{^href}}<code>{{path}}</code>{{/href}}<div class="file-summary">{{summary}}</div></td><td class="nowrap">{{size}}</td><td class="mono hash">{{sha256}}</td><td><code>{{mediaType}}</code></td><td class="nowrap">{{truncatedLabel}}</td><td class="files">{{#backs}}<code>{{.}}</code>{{/backs}}</td></tr>
+    <tr>
+    <td>
+    {{#href}}
+    <a href="{{.}}"><code>{{path}}</code></a>
+    {{/href}}
+    {{^href}}
+    <code>{{path}}</code>
+    {{/href}}
+    <div class="file-summary">{{summary}}</div>
+    </td>
+    <td class="nowrap">{{size}}</td>
+    <td class="mono hash">{{sha256}}</td>
+    <td><code>{{mediaType}}</code></td>
+    <td class="nowrap">{{truncatedLabel}}</td>
+    <td class="files">{{#backs}}<code>{{.}}</code>{{/backs}}</td>
+    </tr>
     {{/artifacts}}
     </tbody>
     </table>
@@ -271,7 +357,8 @@ public struct HTMLReport: ReportFormat {
     </section>
     </main>
     <footer>
-    <p>Generated {{generatedAt}} by vouch {{toolVersion}}. Times are UTC. Evidence links open the files of bundle <code>{{bundleName}}</code>; their SHA-256 digests are listed in its manifest.</p>
+    <p>Generated {{generatedAt}} by vouch {{toolVersion}}. Times are UTC. Evidence links open the files of bundle
+    <code>{{bundleName}}</code>; their SHA-256 digests are listed in its manifest.</p>
     </footer>
     </body>
     </html>
