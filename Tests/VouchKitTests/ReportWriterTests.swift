@@ -97,6 +97,18 @@ import Testing
     #expect(latest.contains("<bundleName>\(newer.bundleName)</bundleName>"))
   }
 
+  @Test func foldersWithoutReportsDoNotPinLatest() throws {
+    let workspace = try Workspace()
+    defer { workspace.remove() }
+    try FileManager.default.createDirectory(
+      at: workspace.reports.appendingPathComponent("archive"), withIntermediateDirectories: true)
+    let run = ReportFixtures.run()
+
+    let written = try ReportWriter(clock: clock).write(run, to: workspace.reports, bundle: try workspace.makeBundle(run))
+
+    #expect(written.latest.count == 2)
+  }
+
   @Test(arguments: ["", ".", "..", "../escape", "a/b", ".hidden"])
   func rejectsBundleNamesThatAreNotOneFolder(name: String) throws {
     let workspace = try Workspace()

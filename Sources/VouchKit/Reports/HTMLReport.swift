@@ -34,8 +34,8 @@ public struct HTMLReport: ReportFormat {
     return DisplayText(text: String(text.prefix(displayLimit)) + "…", note: "(truncated, \(count) chars)")
   }
 
-  // Names in the view model are unique across nesting levels on purpose: Mustache looks a missing or nil name up in
-  // the enclosing objects, which would otherwise show a parent's value.
+  // Optional fields of the view model have names no enclosing object uses, on purpose: Mustache looks a nil name up
+  // in the enclosing objects, which would otherwise show a parent's value.
   static let template = #"""
     <!DOCTYPE html>
     <html lang="en">

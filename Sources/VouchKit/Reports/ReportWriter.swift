@@ -16,6 +16,7 @@ public struct WrittenReports: Sendable, Hashable {
 
 /// Writes every report format for a run next to the other runs' reports and keeps `latest.*` on the newest run.
 public struct ReportWriter: Sendable {
+  /// Written in this order, which is also the order of the returned URLs.
   public let formats: [any ReportFormat]
   /// Stamps reports with their generation time; injected so tests and re-runs are reproducible.
   public let clock: any WallClock
@@ -53,7 +54,7 @@ public struct ReportWriter: Sendable {
       rendered.append(data)
       reports.append(url)
     }
-    guard try Self.isNewest(run.bundleName, in: reportsDirectory) else {
+    guard try isNewest(run.bundleName, in: reportsDirectory) else {
       return WrittenReports(reports: reports, latest: [])
     }
 
@@ -80,8 +81,9 @@ public struct ReportWriter: Sendable {
     }
   }
 
-  /// Bundle names start with a compact UTC timestamp, so the newest bundle's folder sorts last.
-  static func isNewest(_ bundleName: String, in reportsDirectory: URL) throws -> Bool {
+  /// Bundle names start with a compact UTC timestamp, so the newest bundle's folder sorts last. Only folders holding
+  /// a report count, so unrelated folders a user keeps in the reports directory cannot pin `latest`.
+  func isNewest(_ bundleName: String, in reportsDirectory: URL) throws -> Bool {
     let entries: [URL]
     do {
       entries = try FileManager.default.contentsOfDirectory(
@@ -90,8 +92,12 @@ public struct ReportWriter: Sendable {
       throw ReportError("cannot list reports directory \(reportsDirectory.path): \(error.localizedDescription)")
     }
     return !entries.contains { entry in
-      let isDirectory = (try? entry.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) ?? false
-      return isDirectory && entry.lastPathComponent > bundleName
+      guard entry.lastPathComponent > bundleName,
+        (try? entry.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true
+      else { return false }
+      return formats.contains {
+        FileManager.default.fileExists(atPath: entry.appendingPathComponent($0.reportFileName).path)
+      }
     }
   }
 
