@@ -1,0 +1,584 @@
+import Foundation
+import Mustache
+
+/// The run as one self-contained HTML page for people: no scripts, no external resources, readable offline and
+/// printable, with evidence links into the bundle.
+///
+/// Every value reaches the page through an escaping `{{ }}` tag of the template below, and a Content Security Policy
+/// forbids scripts as a second line of defence, since facts and messages come from servers Vouch does not control.
+public struct HTMLReport: ReportFormat {
+  /// Longer values are cut for display, with a note giving the full length; the full value is in the bundle.
+  public static let displayLimit = 240
+
+  public let name = "html"
+  public let fileExtension = "html"
+  public let hasRelativeLinks = true
+
+  public init() {}
+
+  public func render(_ run: RunRecord, context: ReportContext) throws -> Data {
+    let template: MustacheTemplate
+    do {
+      template = try MustacheTemplate(string: Self.template)
+    } catch {
+      throw ReportError("the built-in HTML report template does not parse: \(error)")
+    }
+    let page = HTMLPage(run: run, context: context, documentName: reportFileName)
+    return Data(template.render(page).utf8)
+  }
+
+  /// Cuts `text` to `displayLimit` characters with an ellipsis and says so, so nothing is hidden silently.
+  static func display(_ text: String) -> DisplayText {
+    let count = text.count
+    guard count > displayLimit else { return DisplayText(text: text, note: nil) }
+    return DisplayText(text: String(text.prefix(displayLimit)) + "…", note: "(truncated, \(count) chars)")
+  }
+
+  // Optional fields of the view model have names no enclosing object uses, on purpose: Mustache looks a nil name up
+  // in the enclosing objects, which would otherwise show a parent's value.
+  static let template = #"""
+    <!DOCTYPE html>
+    <html lang="en">
+    <head>
+    <meta charset="utf-8">
+    <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <meta name="generator" content="vouch {{toolVersion}}">
+    {{#baseHref}}
+    <base href="{{.}}">
+    {{/baseHref}}
+    <title>Vouch evidence report · {{bundleName}}</title>
+    <style>
+    :root { --ink: #1f2933; --muted: #52606d; --line: #d9dee4; --soft: #f5f7fa; --link: #0b5cad; }
+    * { box-sizing: border-box; }
+    body { margin: 0 auto; max-width: 76rem; padding: 1.5rem; color: var(--ink); background: #fff;
+      font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+    h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+    h2 { font-size: 1.25rem; margin: 2rem 0 .75rem; padding-bottom: .25rem; border-bottom: 2px solid var(--line); }
+    h3 { font-size: 1.1rem; margin: 0 0 .5rem; }
+    h4 { font-size: .95rem; margin: 1.25rem 0 .4rem; color: var(--muted); text-transform: uppercase;
+      letter-spacing: .04em; }
+    p { margin: .4rem 0; }
+    a { color: var(--link); }
+    code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "Liberation Mono", monospace;
+      font-size: .88em; }
+    .subtitle { color: var(--muted); margin: 0; }
+    table { width: 100%; border-collapse: collapse; margin: .5rem 0 1rem; }
+    caption { text-align: left; font-weight: 600; padding: .25rem 0; color: var(--muted); }
+    th, td { text-align: left; vertical-align: top; padding: .35rem .5rem; border-bottom: 1px solid var(--line);
+      overflow-wrap: anywhere; }
+    thead th { background: var(--soft); border-bottom: 2px solid var(--line); font-weight: 600;
+      overflow-wrap: normal; }
+    tbody th { font-weight: 600; width: 14rem; }
+    .value { white-space: pre-wrap; }
+    .hash { word-break: break-all; }
+    .files code { display: block; }
+    .nowrap { white-space: nowrap; }
+    .name, .files { min-width: 9rem; }
+    .file-summary { color: var(--muted); font-size: .88em; }
+    .note { color: var(--muted); font-style: italic; white-space: nowrap; }
+    .none { color: var(--muted); }
+    .badge { display: inline-block; padding: .05rem .5rem; border-radius: .75rem; border: 1px solid;
+      font-size: .8rem; font-weight: 700; letter-spacing: .03em; text-transform: uppercase; white-space: nowrap; }
+    .status-pass { color: #1e6b34; background: #e6f4ea; border-color: #9fd4ad; }
+    .status-fail { color: #a4161a; background: #fdecea; border-color: #f2a7a2; }
+    .status-error { color: #8a4b00; background: #fff4e5; border-color: #f3c27a; }
+    .status-skipped { color: #4a5361; background: #eef0f3; border-color: #c3c9d1; }
+    .severity-critical { color: #a4161a; font-weight: 700; }
+    .severity-high { color: #8a4b00; font-weight: 700; }
+    .summary { width: auto; }
+    .summary td { font-size: 1.5rem; font-weight: 700; text-align: center; min-width: 6rem; }
+    .summary th { text-align: center; }
+    .control { margin: 2rem 0; padding: 1rem 1.25rem; border: 1px solid var(--line); border-radius: .5rem; }
+    .control header { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: baseline; }
+    .problem { padding: .5rem .75rem; border-left: 4px solid #f3c27a; background: #fff9f0; }
+    footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }
+    @media print {
+      @page { margin: 14mm; }
+      body { max-width: none; padding: 0; font-size: 9.5pt; }
+      a { color: inherit; text-decoration: none; }
+      .control { border: 0; padding: 0; margin: 0; break-before: page; }
+      h2, h3, h4, caption { break-after: avoid; }
+      tr { break-inside: avoid; }
+      thead { display: table-header-group; }
+      .badge, thead th { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+    }
+    </style>
+    </head>
+    <body>
+    <header>
+    <h1>Compliance evidence report</h1>
+    <p class="subtitle">Bundle <code>{{bundleName}}</code> · run <code>{{runID}}</code></p>
+    </header>
+    <main>
+    <section aria-labelledby="run-heading">
+    <h2 id="run-heading">Run</h2>
+    <table>
+    <caption>Run metadata</caption>
+    <tbody>
+    {{#runRows}}
+    <tr><th scope="row">{{label}}</th><td{{#cellClass}} class="{{.}}"{{/cellClass}}>{{text}}</td></tr>
+    {{/runRows}}
+    </tbody>
+    </table>
+    <table>
+    <caption>Hash chain</caption>
+    <tbody>
+    <tr>
+    <th scope="row">Manifest SHA-256</th>
+    {{#manifestDigest}}
+    <td class="mono hash">{{.}}</td>
+    {{/manifestDigest}}
+    {{^manifestDigest}}
+    <td class="none">not sealed</td>
+    {{/manifestDigest}}
+    </tr>
+    <tr>
+    <th scope="row">Previous bundle</th>
+    {{#previousBundle}}
+    <td class="mono">{{.}}</td>
+    {{/previousBundle}}
+    {{^previousBundle}}
+    <td class="none">none: first bundle in the chain</td>
+    {{/previousBundle}}
+    </tr>
+    </tbody>
+    </table>
+    <table>
+    <caption>Parameters</caption>
+    <tbody>
+    {{#parameterRows}}
+    <tr><th scope="row">{{label}}</th><td{{#cellClass}} class="{{.}}"{{/cellClass}}>{{text}}</td></tr>
+    {{/parameterRows}}
+    </tbody>
+    </table>
+    </section>
+    <section aria-labelledby="summary-heading">
+    <h2 id="summary-heading">Summary</h2>
+    <table class="summary">
+    <caption>Controls by status</caption>
+    <thead>
+    <tr>
+    {{#counts}}
+    <th scope="col"><span class="badge status-{{status}}">{{statusLabel}}</span></th>
+    {{/counts}}
+    <th scope="col">Total</th>
+    </tr>
+    </thead>
+    <tbody>
+    <tr>
+    {{#counts}}
+    <td>{{count}}</td>
+    {{/counts}}
+    <td>{{total}}</td>
+    </tr>
+    </tbody>
+    </table>
+    </section>
+    <section aria-labelledby="controls-heading">
+    <h2 id="controls-heading">Controls</h2>
+    {{#hasControls}}
+    <table>
+    <caption>{{total}} controls, sorted by id</caption>
+    <thead>
+    <tr>
+    <th scope="col">ID</th>
+    <th scope="col">Title</th>
+    <th scope="col">Status</th>
+    <th scope="col">Severity</th>
+    <th scope="col">Criteria</th>
+    <th scope="col">Owner</th>
+    <th scope="col">Target</th>
+    </tr>
+    </thead>
+    <tbody>
+    {{#controls}}
+    <tr>
+    <td><a href="{{anchorHref}}"><code>{{id}}</code></a></td>
+    <td>{{title}}</td>
+    <td><span class="badge status-{{status}}">{{statusLabel}}</span></td>
+    <td class="severity-{{severity}}">{{severity}}</td>
+    <td>{{criteria}}</td>
+    <td>{{owner}}</td>
+    <td>{{target}}</td>
+    </tr>
+    {{/controls}}
+    </tbody>
+    </table>
+    {{/hasControls}}
+    {{^hasControls}}
+    <p class="none">This run has no controls.</p>
+    {{/hasControls}}
+    </section>
+    {{#controls}}
+    <section class="control" id="{{anchor}}" aria-labelledby="{{anchor}}-heading">
+    <header>
+    <h3 id="{{anchor}}-heading"><code>{{id}}</code> {{title}}</h3>
+    <span class="badge status-{{status}}">{{statusLabel}}</span>
+    </header>
+    <p>{{description}}</p>
+    {{#problem}}
+    <p class="problem"><strong>{{label}}:</strong> {{text}}</p>
+    {{/problem}}
+    <table>
+    <caption>Control</caption>
+    <tbody>
+    {{#detailRows}}
+    <tr><th scope="row">{{label}}</th><td{{#cellClass}} class="{{.}}"{{/cellClass}}>{{text}}</td></tr>
+    {{/detailRows}}
+    </tbody>
+    </table>
+    <h4>Expectations</h4>
+    {{#hasExpectations}}
+    <ul>
+    {{#expectations}}
+    <li><code>{{.}}</code></li>
+    {{/expectations}}
+    </ul>
+    {{/hasExpectations}}
+    {{^hasExpectations}}
+    <p class="none">No expectations: evidence is collected for review only.</p>
+    {{/hasExpectations}}
+    <h4>Findings</h4>
+    {{#hasFindings}}
+    <table>
+    <caption>Expectations that did not hold</caption>
+    <thead>
+    <tr>
+    <th scope="col">Fact</th>
+    <th scope="col">Operator</th>
+    <th scope="col">Expected</th>
+    <th scope="col">Actual</th>
+    <th scope="col">Message</th>
+    </tr>
+    </thead>
+    <tbody>
+    {{#findings}}
+    <tr>
+    <td class="name"><code>{{fact}}</code></td>
+    <td class="nowrap"><code>{{operator}}</code></td>
+    <td class="value">{{expected.text}}{{#expected.note}} <span class="note">{{.}}</span>{{/expected.note}}</td>
+    {{#actual}}
+    <td class="value">{{text}}{{#note}} <span class="note">{{.}}</span>{{/note}}</td>
+    {{/actual}}
+    {{^actual}}
+    <td class="none">(absent)</td>
+    {{/actual}}
+    <td>{{message}}</td>
+    </tr>
+    {{/findings}}
+    </tbody>
+    </table>
+    {{/hasFindings}}
+    {{^hasFindings}}
+    <p class="none">No findings.</p>
+    {{/hasFindings}}
+    <h4>Facts</h4>
+    {{#hasFacts}}
+    <table>
+    <caption>Facts the collector observed</caption>
+    <thead>
+    <tr><th scope="col">Fact</th><th scope="col">Type</th><th scope="col">Value</th><th scope="col">Backed by</th></tr>
+    </thead>
+    <tbody>
+    {{#facts}}
+    <tr>
+    <td class="name"><code>{{name}}</code></td>
+    <td class="nowrap">{{type}}</td>
+    <td class="value">{{value.text}}{{#value.note}} <span class="note">{{.}}</span>{{/value.note}}</td>
+    <td class="files">{{#backedBy}}<code>{{.}}</code>{{/backedBy}}</td>
+    </tr>
+    {{/facts}}
+    </tbody>
+    </table>
+    {{/hasFacts}}
+    {{^hasFacts}}
+    <p class="none">No facts were recorded.</p>
+    {{/hasFacts}}
+    <h4>Evidence files</h4>
+    {{#hasArtifacts}}
+    <table>
+    <caption>Files in the bundle</caption>
+    <thead>
+    <tr>
+    <th scope="col">File</th>
+    <th scope="col">Size (bytes)</th>
+    <th scope="col">SHA-256</th>
+    <th scope="col">Media type</th>
+    <th scope="col">Truncated</th>
+    <th scope="col">Backs facts</th>
+    </tr>
+    </thead>
+    <tbody>
+    {{#artifacts}}
+    <tr>
+    <td>
+    {{#href}}
+    <a href="{{.}}"><code>{{path}}</code></a>
+    {{/href}}
+    {{^href}}
+    <code>{{path}}</code>
+    {{/href}}
+    <div class="file-summary">{{summary}}</div>
+    </td>
+    <td class="nowrap">{{size}}</td>
+    <td class="mono hash">{{sha256}}</td>
+    <td><code>{{mediaType}}</code></td>
+    <td class="nowrap">{{truncatedLabel}}</td>
+    <td class="files">{{#backs}}<code>{{.}}</code>{{/backs}}</td>
+    </tr>
+    {{/artifacts}}
+    </tbody>
+    </table>
+    {{/hasArtifacts}}
+    {{^hasArtifacts}}
+    <p class="none">No evidence files.</p>
+    {{/hasArtifacts}}
+    </section>
+    {{/controls}}
+    <section aria-labelledby="definitions-heading">
+    <h2 id="definitions-heading">Definition files</h2>
+    {{#hasDefinitionFiles}}
+    <table>
+    <caption>Files the controls were loaded from</caption>
+    <thead>
+    <tr><th scope="col">Path</th><th scope="col">SHA-256</th></tr>
+    </thead>
+    <tbody>
+    {{#definitionFiles}}
+    <tr><td><code>{{path}}</code></td><td class="mono hash">{{sha256}}</td></tr>
+    {{/definitionFiles}}
+    </tbody>
+    </table>
+    {{/hasDefinitionFiles}}
+    {{^hasDefinitionFiles}}
+    <p class="none">No definition files were recorded.</p>
+    {{/hasDefinitionFiles}}
+    </section>
+    </main>
+    <footer>
+    <p>Generated {{generatedAt}} by vouch {{toolVersion}}. Times are UTC. Evidence links open the files of bundle
+    <code>{{bundleName}}</code>; their SHA-256 digests are listed in its manifest.</p>
+    </footer>
+    </body>
+    </html>
+
+    """#
+}
+
+// MARK: - View model: plain values, already formatted, for Mustache.
+
+/// Text for a table cell, cut for display when long.
+struct DisplayText: Sendable {
+  let text: String
+  /// `(truncated, N chars)` when `text` was cut.
+  let note: String?
+}
+
+/// A labelled value in a two-column table.
+struct HTMLRow: Sendable {
+  let label: String
+  let text: String
+  let cellClass: String?
+
+  init(_ label: String, _ text: String, style: String? = nil) {
+    self.label = label
+    self.text = text
+    self.cellClass = style
+  }
+
+  /// Shows `absent` in the muted style when `text` is `nil`.
+  init(_ label: String, _ text: String?, absent: String, style: String? = nil) {
+    self.init(label, text ?? absent, style: text == nil ? "none" : style)
+  }
+}
+
+struct HTMLCount: Sendable {
+  let status: String
+  let statusLabel: String
+  let count: String
+}
+
+struct HTMLProblem: Sendable {
+  let label: String
+  let text: String
+}
+
+struct HTMLFinding: Sendable {
+  let fact: String
+  let `operator`: String
+  let expected: DisplayText
+  let actual: DisplayText?
+  let message: String
+}
+
+struct HTMLFact: Sendable {
+  let name: String
+  let type: String
+  let value: DisplayText
+  let backedBy: [String]
+}
+
+struct HTMLArtifact: Sendable {
+  let path: String
+  /// `nil` when the path could leave the bundle; it is then shown without a link.
+  let href: String?
+  let summary: String
+  let size: String
+  let sha256: String
+  let mediaType: String
+  let truncatedLabel: String
+  let backs: [String]
+}
+
+struct HTMLControl: Sendable {
+  let id: String
+  let title: String
+  let anchor: String
+  let anchorHref: String
+  let status: String
+  let statusLabel: String
+  let severity: String
+  let criteria: String
+  let owner: String
+  let target: String
+  let description: String
+  let problem: HTMLProblem?
+  let detailRows: [HTMLRow]
+  let expectations: [String]
+  let hasExpectations: Bool
+  let findings: [HTMLFinding]
+  let hasFindings: Bool
+  let facts: [HTMLFact]
+  let hasFacts: Bool
+  let artifacts: [HTMLArtifact]
+  let hasArtifacts: Bool
+}
+
+struct HTMLDefinitionFile: Sendable {
+  let path: String
+  let sha256: String
+}
+
+struct HTMLPage: Sendable {
+  let baseHref: String?
+  let toolVersion: String
+  let bundleName: String
+  let runID: String
+  let generatedAt: String
+  let runRows: [HTMLRow]
+  let manifestDigest: String?
+  let previousBundle: String?
+  let parameterRows: [HTMLRow]
+  let counts: [HTMLCount]
+  let total: String
+  let hasControls: Bool
+  let controls: [HTMLControl]
+  let definitionFiles: [HTMLDefinitionFile]
+  let hasDefinitionFiles: Bool
+
+  /// - Parameter documentName: the report's own file name; with a `<base href>` in force, in-page links must name
+  ///   the document, or they would resolve against the base folder. They then open the bundle's own report.html,
+  ///   which has the same content.
+  init(run: RunRecord, context: ReportContext, documentName: String) {
+    baseHref = context.baseHref
+    toolVersion = run.toolVersion
+    bundleName = run.bundleName
+    runID = run.runID
+    generatedAt = Timestamp.format(context.generatedAt)
+    runRows = [
+      HTMLRow("Bundle", run.bundleName, style: "mono"),
+      HTMLRow("Run ID", run.runID, style: "mono"),
+      HTMLRow("Tool version", run.toolVersion),
+      HTMLRow("Host", run.host),
+      HTMLRow("Started (UTC)", Timestamp.format(run.startedAt)),
+      HTMLRow("Finished (UTC)", Timestamp.format(run.finishedAt)),
+    ]
+    manifestDigest = run.manifestDigest
+    previousBundle = run.previousBundle
+    let parameters = run.parameters
+    parameterRows = [
+      HTMLRow("Controls directory", parameters.controlsDirectory, style: "mono"),
+      HTMLRow("Variables file", parameters.variablesFile, absent: "none", style: "mono"),
+      HTMLRow("Concurrency", String(parameters.concurrency)),
+      HTMLRow("Timeout per collector (s)", FactValue.number(parameters.timeout).rendered),
+      HTMLRow("Only", parameters.only.isEmpty ? nil : parameters.only.joined(separator: ", "), absent: "all controls"),
+      HTMLRow(
+        "Criteria filter", parameters.criteria.isEmpty ? nil : parameters.criteria.joined(separator: ", "),
+        absent: "all criteria"),
+    ]
+    let statusCounts = run.counts
+    counts = ControlStatus.allCases.map { status in
+      let count: Int
+      switch status {
+      case .pass: count = statusCounts.pass
+      case .fail: count = statusCounts.fail
+      case .error: count = statusCounts.error
+      case .skipped: count = statusCounts.skipped
+      }
+      return HTMLCount(status: status.rawValue, statusLabel: Self.label(status), count: String(count))
+    }
+    total = String(statusCounts.total)
+    hasControls = !run.results.isEmpty
+    let fragmentBase = context.baseHref == nil ? "" : documentName
+    controls = run.results.map { Self.control($0, bundleHref: context.bundleHref, fragmentBase: fragmentBase) }
+    definitionFiles = run.definitionFiles.map { HTMLDefinitionFile(path: $0.path, sha256: $0.sha256) }
+    hasDefinitionFiles = !definitionFiles.isEmpty
+  }
+
+  static func label(_ status: ControlStatus) -> String {
+    switch status {
+    case .pass: return "Pass"
+    case .fail: return "Fail"
+    case .error: return "Error"
+    case .skipped: return "Skipped"
+    }
+  }
+
+  private static func control(_ result: ControlResult, bundleHref: String, fragmentBase: String) -> HTMLControl {
+    let anchor = "control-" + URLReference.encodeSegment(result.id)
+    var details = [
+      HTMLRow("Severity", result.severity.rawValue, style: "severity-\(result.severity.rawValue)"),
+      HTMLRow("Criteria", result.criteria.isEmpty ? nil : result.criteria.joined(separator: ", "), absent: "none"),
+      HTMLRow("Owner", result.owner),
+      HTMLRow("Frequency", result.frequency),
+      HTMLRow("Target", result.target, absent: "none"),
+      HTMLRow("Collector", result.collector, style: "mono"),
+      HTMLRow("Started (UTC)", result.startedAt.map(Timestamp.format), absent: "not run"),
+      HTMLRow("Finished (UTC)", result.finishedAt.map(Timestamp.format), absent: "not run"),
+    ]
+    if let duration = result.durationMilliseconds { details.append(HTMLRow("Duration", "\(duration) ms")) }
+    details.append(HTMLRow("Defined at", "\(result.source.file):\(result.source.line)", style: "mono"))
+    details.append(HTMLRow("Definition SHA-256", result.sourceDigest, style: "mono hash"))
+
+    let problem = result.reason.map { reason in
+      HTMLProblem(label: result.status == .skipped ? "Skipped because" : "Error", text: reason)
+    }
+    let findings = result.findings.map { finding in
+      HTMLFinding(
+        fact: finding.fact, operator: finding.op.rawValue, expected: HTMLReport.display(finding.expected.rendered),
+        actual: finding.actual.map { HTMLReport.display($0.rendered) }, message: finding.message)
+    }
+    let facts = result.facts.keys.sorted().compactMap { name -> HTMLFact? in
+      guard let value = result.facts[name] else { return nil }
+      return HTMLFact(
+        name: name, type: value.typeName, value: HTMLReport.display(value.rendered),
+        backedBy: result.evidence[name] ?? [])
+    }
+    let artifacts = result.artifacts.map { artifact in
+      HTMLArtifact(
+        path: artifact.path, href: URLReference.bundleRelative(artifact.path).map { bundleHref + $0 },
+        summary: artifact.summary, size: String(artifact.size), sha256: artifact.sha256,
+        mediaType: artifact.mediaType, truncatedLabel: artifact.truncated ? "yes" : "no",
+        backs: result.evidence.keys.sorted().filter { result.evidence[$0]?.contains(artifact.path) ?? false })
+    }
+    return HTMLControl(
+      id: result.id, title: result.title, anchor: anchor, anchorHref: fragmentBase + "#" + anchor,
+      status: result.status.rawValue, statusLabel: label(result.status), severity: result.severity.rawValue,
+      criteria: result.criteria.joined(separator: ", "), owner: result.owner, target: result.target ?? "—",
+      description: result.description, problem: problem, detailRows: details,
+      expectations: result.expectations, hasExpectations: !result.expectations.isEmpty,
+      findings: findings, hasFindings: !findings.isEmpty, facts: facts, hasFacts: !facts.isEmpty,
+      artifacts: artifacts, hasArtifacts: !artifacts.isEmpty)
+  }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// One way of presenting a `RunRecord` to people or tools; each format is one type in its own file, listed once in
+/// `ReportRegistry.builtIn`.
+public protocol ReportFormat: Sendable {
+  /// Short lowercase identifier shown to users, such as `html`.
+  var name: String { get }
+  /// File extension without the dot; reports are written as `report.<ext>` and `latest.<ext>`.
+  var fileExtension: String { get }
+  /// Whether the document holds links relative to its own location, which must be re-rendered with
+  /// `ReportContext.baseHref` when the same report is also published from another folder (`latest.<ext>`).
+  /// Formats without such links are copied byte for byte instead.
+  var hasRelativeLinks: Bool { get }
+
+  /// Renders the whole report. Must be deterministic: the same record and context give the same bytes.
+  ///
+  /// - Throws: `ReportError` saying what could not be rendered.
+  func render(_ run: RunRecord, context: ReportContext) throws -> Data
+}
+
+extension ReportFormat {
+  /// The name of this format's report inside a bundle's report folder.
+  public var reportFileName: String { "report.\(fileExtension)" }
+  /// The name of the copy of the newest report at the top of the reports directory.
+  public var latestFileName: String { "latest.\(fileExtension)" }
+}
+
+/// What a report needs that the run record does not carry: where the report will live and when it was made.
+public struct ReportContext: Sendable, Hashable {
+  /// URL-style relative reference from the report's folder to the bundle folder, ending in `/`
+  /// (`../../evidence/<bundle>/`), so evidence links open the sealed files rather than copies.
+  public var bundleHref: String
+  /// When the report was generated; injected so output is reproducible.
+  public var generatedAt: Date
+  /// A `<base href>` for documents published outside their own folder; relative links then resolve from it.
+  public var baseHref: String?
+
+  public init(bundleHref: String, generatedAt: Date, baseHref: String? = nil) {
+    self.bundleHref = bundleHref
+    self.generatedAt = generatedAt
+    self.baseHref = baseHref
+  }
+}
+
+/// A report could not be rendered or written.
+public struct ReportError: Error, Sendable, CustomStringConvertible {
+  public let description: String
+  public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,261 @@
+import CLibXML2
+import Foundation
+
+/// The run as XML for auditors' tools, valid against `schemas/vouch-report-1.xsd`.
+///
+/// Paths are relative to the bundle root only, never to the report's location, so the same bytes stay correct when
+/// copied to `latest.xml`. Output is deterministic: maps are ordered by key and lists keep the record's order.
+/// Characters XML 1.0 cannot carry are written as U+FFFD.
+public struct XMLReport: ReportFormat {
+  /// The namespace of every element; the trailing number is the schema's major version.
+  public static let namespace = "urn:vouch:report:1"
+
+  public let name = "xml"
+  public let fileExtension = "xml"
+  public let hasRelativeLinks = false
+
+  public init() {}
+
+  public func render(_ run: RunRecord, context: ReportContext) throws -> Data {
+    let xml = try XMLTextWriter()
+    try xml.startDocument(root: "report", namespace: Self.namespace)
+    try xml.attribute("formatVersion", "1")
+    try xml.attribute("generatedAt", Timestamp.format(context.generatedAt))
+    try writeRun(run, to: xml)
+    let counts = run.counts
+    try xml.element("summary") {
+      try xml.attribute("total", String(counts.total))
+      try xml.attribute("pass", String(counts.pass))
+      try xml.attribute("fail", String(counts.fail))
+      try xml.attribute("error", String(counts.error))
+      try xml.attribute("skipped", String(counts.skipped))
+    }
+    try xml.element("definitionFiles") {
+      for file in run.definitionFiles {
+        try xml.element("file") {
+          try xml.attribute("path", file.path)
+          try xml.attribute("sha256", file.sha256)
+        }
+      }
+    }
+    try xml.element("controls") {
+      for result in run.results { try writeControl(result, to: xml) }
+    }
+    return try xml.finish()
+  }
+
+  private func writeRun(_ run: RunRecord, to xml: XMLTextWriter) throws {
+    try xml.element("run") {
+      try xml.element("bundleName", text: run.bundleName)
+      try xml.element("runId", text: run.runID)
+      try xml.element("toolVersion", text: run.toolVersion)
+      try xml.element("host", text: run.host)
+      try xml.element("startedAt", text: Timestamp.format(run.startedAt))
+      try xml.element("finishedAt", text: Timestamp.format(run.finishedAt))
+      let parameters = run.parameters
+      try xml.element("parameters") {
+        try xml.element("controlsDirectory", text: parameters.controlsDirectory)
+        if let variablesFile = parameters.variablesFile { try xml.element("variablesFile", text: variablesFile) }
+        try xml.element("concurrency", text: String(parameters.concurrency))
+        try xml.element("timeoutSeconds", text: Self.xsDouble(parameters.timeout))
+        try xml.element("only") {
+          for id in parameters.only { try xml.element("controlId", text: id) }
+        }
+        try xml.element("criteria") {
+          for criterion in parameters.criteria { try xml.element("criterion", text: criterion) }
+        }
+      }
+      try xml.element("chain") {
+        if let digest = run.manifestDigest { try xml.element("manifestDigest", text: digest) }
+        if let previous = run.previousBundle { try xml.element("previousBundle", text: previous) }
+      }
+    }
+  }
+
+  private func writeControl(_ result: ControlResult, to xml: XMLTextWriter) throws {
+    try xml.element("control") {
+      try xml.attribute("id", result.id)
+      try xml.attribute("status", result.status.rawValue)
+      try xml.attribute("severity", result.severity.rawValue)
+      try xml.element("title", text: result.title)
+      try xml.element("description", text: result.description)
+      try xml.element("criteria") {
+        for criterion in result.criteria { try xml.element("criterion", text: criterion) }
+      }
+      try xml.element("owner", text: result.owner)
+      try xml.element("frequency", text: result.frequency)
+      if let target = result.target { try xml.element("target", text: target) }
+      try xml.element("collector", text: result.collector)
+      if let startedAt = result.startedAt { try xml.element("startedAt", text: Timestamp.format(startedAt)) }
+      if let finishedAt = result.finishedAt { try xml.element("finishedAt", text: Timestamp.format(finishedAt)) }
+      if let duration = result.durationMilliseconds {
+        try xml.element("durationMilliseconds", text: String(duration))
+      }
+      if let reason = result.reason { try xml.element("reason", text: reason) }
+      try xml.element("source") {
+        try xml.attribute("file", result.source.file)
+        try xml.attribute("line", String(result.source.line))
+        try xml.attribute("column", String(result.source.column))
+        try xml.attribute("sha256", result.sourceDigest)
+      }
+      try xml.element("expectations") {
+        for expectation in result.expectations { try xml.element("expectation", text: expectation) }
+      }
+      try xml.element("facts") {
+        for name in result.facts.keys.sorted() {
+          guard let value = result.facts[name] else { continue }
+          try writeValue(value, element: "fact", attributes: [("name", name)], to: xml)
+        }
+      }
+      try xml.element("findings") {
+        for finding in result.findings { try writeFinding(finding, to: xml) }
+      }
+      try xml.element("artifacts") {
+        for artifact in result.artifacts {
+          try xml.element("artifact") {
+            try xml.attribute("path", artifact.path)
+            try xml.attribute("sha256", artifact.sha256)
+            try xml.attribute("size", String(artifact.size))
+            try xml.attribute("mediaType", artifact.mediaType)
+            try xml.attribute("truncated", artifact.truncated ? "true" : "false")
+            try xml.element("summary", text: artifact.summary)
+          }
+        }
+      }
+      try xml.element("evidence") {
+        for fact in result.evidence.keys.sorted() {
+          for path in result.evidence[fact] ?? [] {
+            try xml.element("link") {
+              try xml.attribute("fact", fact)
+              try xml.attribute("artifact", path)
+            }
+          }
+        }
+      }
+    }
+  }
+
+  private func writeFinding(_ finding: Finding, to xml: XMLTextWriter) throws {
+    try xml.element("finding") {
+      try xml.attribute("fact", finding.fact)
+      try xml.attribute("operator", finding.op.rawValue)
+      try writeValue(finding.expected, element: "expected", attributes: [], to: xml)
+      if let actual = finding.actual { try writeValue(actual, element: "actual", attributes: [], to: xml) }
+      try xml.element("message", text: finding.message)
+    }
+  }
+
+  /// A typed value: scalars as text, lists as `<item>` children, maps as `<entry key="…">` children sorted by key.
+  private func writeValue(
+    _ value: FactValue, element: String, attributes: [(String, String)], to xml: XMLTextWriter
+  ) throws {
+    try xml.element(element) {
+      for (name, text) in attributes { try xml.attribute(name, text) }
+      try xml.attribute("type", value.typeName)
+      switch value {
+      case .string(let text): try xml.text(text)
+      case .integer(let number): try xml.text(String(number))
+      case .number(let number): try xml.text(Self.xsDouble(number))
+      case .boolean(let flag): try xml.text(flag ? "true" : "false")
+      case .null: break
+      case .list(let items):
+        for item in items { try writeValue(item, element: "item", attributes: [], to: xml) }
+      case .map(let entries):
+        for key in entries.keys.sorted() {
+          guard let entry = entries[key] else { continue }
+          try writeValue(entry, element: "entry", attributes: [("key", key)], to: xml)
+        }
+      }
+    }
+  }
+
+  /// Shortest round-tripping decimal form, spelled as `xs:double` spells infinities and NaN.
+  static func xsDouble(_ value: Double) -> String {
+    if value.isNaN { return "NaN" }
+    if value.isInfinite { return value < 0 ? "-INF" : "INF" }
+    return "\(value)"
+  }
+}
+
+/// Owns one libxml2 text writer and its memory buffer. Neither pointer leaves this object, and every libxml2 return
+/// code is checked and turned into a `ReportError`.
+private final class XMLTextWriter {
+  private let buffer: xmlBufferPtr
+  private let writer: xmlTextWriterPtr
+  /// Open elements, innermost last, to say where a failure happened.
+  private var path: [String] = []
+
+  init() throws {
+    LibXML2.initialize()
+    guard let buffer = xmlBufferCreate() else { throw ReportError("libxml2 could not allocate an XML output buffer") }
+    guard let writer = xmlNewTextWriterMemory(buffer, 0) else {
+      xmlBufferFree(buffer)
+      throw ReportError("libxml2 could not create an XML text writer")
+    }
+    self.buffer = buffer
+    self.writer = writer
+    try check(xmlTextWriterSetIndent(writer, 1), "xmlTextWriterSetIndent")
+    try check(xmlTextWriterSetIndentString(writer, Self.bytes("  ")), "xmlTextWriterSetIndentString")
+  }
+
+  deinit {
+    xmlFreeTextWriter(writer)
+    xmlBufferFree(buffer)
+  }
+
+  func startDocument(root: String, namespace: String) throws {
+    try check(xmlTextWriterStartDocument(writer, "1.0", "UTF-8", nil), "xmlTextWriterStartDocument")
+    try check(
+      xmlTextWriterStartElementNS(writer, nil, Self.bytes(root), Self.bytes(namespace)),
+      "xmlTextWriterStartElementNS(\(root))")
+    path.append(root)
+  }
+
+  /// Writes `<name>…</name>` around whatever `body` writes; attributes must come first in `body`.
+  func element(_ name: String, _ body: () throws -> Void) throws {
+    try check(xmlTextWriterStartElement(writer, Self.bytes(name)), "xmlTextWriterStartElement(\(name))")
+    path.append(name)
+    try body()
+    try check(xmlTextWriterEndElement(writer), "xmlTextWriterEndElement(\(name))")
+    path.removeLast()
+  }
+
+  func element(_ name: String, text: String) throws {
+    try element(name) { try self.text(text) }
+  }
+
+  func attribute(_ name: String, _ value: String) throws {
+    try check(
+      xmlTextWriterWriteAttribute(writer, Self.bytes(name), Self.bytes(LibXML2.xmlSafe(value))),
+      "xmlTextWriterWriteAttribute(\(name))")
+  }
+
+  func text(_ value: String) throws {
+    guard !value.isEmpty else { return }
+    try check(xmlTextWriterWriteString(writer, Self.bytes(LibXML2.xmlSafe(value))), "xmlTextWriterWriteString")
+  }
+
+  /// Closes every open element and returns the document's bytes.
+  func finish() throws -> Data {
+    try check(xmlTextWriterEndDocument(writer), "xmlTextWriterEndDocument")
+    path.removeAll()
+    try check(xmlTextWriterFlush(writer), "xmlTextWriterFlush")
+    let length = Int(xmlBufferLength(buffer))
+    guard length > 0, let content = xmlBufferContent(buffer) else {
+      throw ReportError("libxml2 produced an empty XML document")
+    }
+    return Data(bytes: content, count: length)
+  }
+
+  private func check(_ code: Int32, _ call: @autoclosure () -> String) throws {
+    guard code < 0 else { return }
+    let location = path.isEmpty ? "the document" : "/" + path.joined(separator: "/")
+    throw ReportError("writing the XML report failed at \(location): libxml2 \(call()) returned \(code)")
+  }
+
+  /// NUL-terminated UTF-8 for libxml2. Text passed here has been through `LibXML2.xmlSafe`, which removes NUL, so
+  /// nothing is cut short.
+  private static func bytes(_ text: String) -> [xmlChar] {
+    Array(text.utf8) + [0]
+  }
+}
