@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Logging
+import VouchKit
+
+struct Run: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Collect evidence for every control, seal a bundle and write the HTML and XML reports.",
+    discussion: """
+      Meant for cron, a systemd timer or a Kubernetes CronJob. Refuses to start on invalid definitions (exit 3) \
+      or while another run holds the evidence folder (exit 4). Otherwise exits 0 when every control that ran \
+      passed, 1 when one failed, 2 when one could not collect its evidence.
+      """
+  )
+
+  @Option(help: "The controls folder.")
+  var controls: String = "controls"
+
+  @Option(name: .customLong("vars"), help: "Variables file (vars: and targets:).")
+  var variables: String?
+
+  @Option(help: "Where bundles are sealed and chained.")
+  var evidence: String = "evidence"
+
+  @Option(help: "Where the HTML and XML reports go.")
+  var reports: String = "reports"
+
+  @Option(help: "Controls collected at the same time.")
+  var concurrency: Int = 16
+
+  @Option(help: "Seconds a collector may take before its control is an error.")
+  var timeout: Double = 120
+
+  @Option(
+    help: "Comma-separated control ids to run (an id also selects its for_each expansions; `prefix*` works).",
+    transform: Run.list)
+  var only: [String] = []
+
+  @Option(help: "Comma-separated criteria to run (`CC7.1`, or `CC7` for the series).", transform: Run.list)
+  var criteria: [String] = []
+
+  static func list(_ text: String) -> [String] {
+    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+  }
+
+  func validate() throws {
+    guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1") }
+    guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds") }
+  }
+
+  func run() async throws {
+    let environment = RunEnvironment.live()
+    let logger = Logger(label: "vouch")
+    let catalog: ControlCatalog
+    do {
+      catalog = try ControlLoader(environment: environment.variables).load(
+        directory: URL(fileURLWithPath: controls), variables: variables.map { URL(fileURLWithPath: $0) })
+    } catch {
+      printError(error.description)
+      printError("vouch run: nothing ran; fix the definitions above (`vouch validate` lists the same problems)")
+      throw ExitCode(VouchExitCode.invalidInput.rawValue)
+    }
+    for warning in catalog.warnings { printError(warning.description) }
+
+    let progress: any RunProgress = TerminalProgress.isTerminal ? TerminalProgress() : LogProgress(logger: logger)
+    let runner = Runner(environment: environment, logger: logger, progress: progress)
+    let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    let options = RunOptions(
+      evidenceDirectory: URL(fileURLWithPath: evidence), concurrency: concurrency, timeout: timeout, only: only,
+      criteria: criteria, controlsDirectory: controls, variablesFile: variables, baseDirectory: cwd)
+    let outcome: RunOutcome
+    do {
+      outcome = try await runner.run(catalog, options: options)
+    } catch {
+      printError("vouch run: \(error)")
+      throw ExitCode(VouchExitCode.environment.rawValue)
+    }
+    let written: WrittenReports
+    do {
+      written = try ReportWriter(clock: environment.clock).write(
+        outcome.record, to: URL(fileURLWithPath: reports), bundle: outcome.bundle)
+    } catch {
+      printError("vouch run: bundle \(outcome.bundle.path) is sealed, but the reports could not be written: \(error)")
+      throw ExitCode(VouchExitCode.environment.rawValue)
+    }
+    let counts = outcome.record.counts
+    print("bundle: \(outcome.bundle.path)")
+    for report in written.reports { print("report: \(report.path)") }
+    print("controls: \(counts.pass) pass, \(counts.fail) fail, \(counts.error) error, \(counts.skipped) skipped")
+    let code = VouchExitCode.forRun(counts)
+    if code != .success { throw ExitCode(code.rawValue) }
+  }
+}
