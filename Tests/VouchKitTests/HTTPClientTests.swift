@@ -65,7 +65,9 @@ import Testing
     }
     #expect(refused?.kind == .connection)
     #expect(refused?.message.contains("cannot connect") == true)
-    let unsupported = await #expect(throws: HTTPError.self) { try await client.send(HTTPRequest(url: "ftp://127.0.0.1/")) }
+    let unsupported = await #expect(throws: HTTPError.self) {
+      try await client.send(HTTPRequest(url: "ftp://127.0.0.1/"))
+    }
     #expect(unsupported?.kind == .invalidURL)
   }
 

@@ -57,11 +57,14 @@ import Testing
       #expect(onDisk.digest == record.sha256, "\(record.path)")
       #expect(onDisk.size == record.size, "\(record.path)")
     }
-    #expect(Set(harness.artifacts.records.map(\.path)) == Set(["request.txt", "response-headers.txt", "response-body"].map(harness.artifacts.bundlePath(of:))))
+    #expect(
+      Set(harness.artifacts.records.map(\.path))
+        == Set(["request.txt", "response-headers.txt", "response-body"].map(harness.artifacts.bundlePath(of:))))
     #expect(output.evidence["body_sha256"] == [harness.artifacts.bundlePath(of: "response-body")])
     #expect(output.evidence["status"] == [harness.artifacts.bundlePath(of: "response-headers.txt")])
     for spec in HTTPCollector.facts {
-      #expect((output.evidence[spec.name] ?? []) == spec.evidence.map(harness.artifacts.bundlePath(of:)), "\(spec.name)")
+      #expect(
+        (output.evidence[spec.name] ?? []) == spec.evidence.map(harness.artifacts.bundlePath(of:)), "\(spec.name)")
     }
     let headers = try harness.text("response-headers.txt")
     #expect(headers.contains("HTTP/1.1 200 OK"))
@@ -169,8 +172,10 @@ import Testing
     let peakBefore = try Self.peakResidentBytes()
     let harness = try CollectorHarness()
     let limit = 1 << 20
-    let output = try await collector(["url": .string(nginx.url("site", "/files/big.bin")), "body_limit": .integer(limit)])
-      .collect(harness.context)
+    let output = try await collector([
+      "url": .string(nginx.url("site", "/files/big.bin")), "body_limit": .integer(limit),
+    ])
+    .collect(harness.context)
     let peakGrowth = try Self.peakResidentBytes() - peakBefore
 
     #expect(output.facts["body_size"] == .integer(size))
@@ -297,8 +302,10 @@ import Testing
     for value in ["bearer-value-456", "cookie-value-789", "proxy-value", "cookie-value-123"] {
       #expect(!everything.contains(value), "\(value)")
     }
-    #expect(try harness.text("response-headers.txt").contains("Set-Cookie: session=[REDACTED]; Path=/; Secure; HttpOnly"))
-    #expect(output.facts["headers"]?.value(at: ["set-cookie"]) == .string("session=[REDACTED]; Path=/; Secure; HttpOnly"))
+    #expect(
+      try harness.text("response-headers.txt").contains("Set-Cookie: session=[REDACTED]; Path=/; Secure; HttpOnly"))
+    #expect(
+      output.facts["headers"]?.value(at: ["set-cookie"]) == .string("session=[REDACTED]; Path=/; Secure; HttpOnly"))
   }
 
   @Test func unusableParametersNameTheParameter() {
@@ -316,10 +323,11 @@ import Testing
     }
     #expect(throws: Never.self) { try collector(["url": .string("HTTPS://example.com/x"), "method": .string("head")]) }
     #expect(CollectorRegistry.collector(kind: "http") == HTTPCollector.self)
-    #expect(HTTPCollector.parameters.map(\.name) == [
-      "url", "method", "headers", "body", "follow_redirects", "timeout", "connect_timeout", "ca_bundle", "body_limit",
-      "max_download",
-    ])
+    #expect(
+      HTTPCollector.parameters.map(\.name) == [
+        "url", "method", "headers", "body", "follow_redirects", "timeout", "connect_timeout", "ca_bundle", "body_limit",
+        "max_download",
+      ])
   }
 
   /// Peak resident set size of this process (VmHWM), in bytes.

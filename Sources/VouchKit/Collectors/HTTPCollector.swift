@@ -3,7 +3,8 @@ import Foundation
 /// Fetches one URL and records the exchange: status, headers, redirect chain, TLS outcome and the body's digest.
 public struct HTTPCollector: Collector {
   public static let kind = "http"
-  public static let summary = "Fetches a URL (following redirects) and records status, headers, body digest and timings."
+  public static let summary =
+    "Fetches a URL (following redirects) and records status, headers, body digest and timings."
 
   static let methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
   /// Bytes of the final body exposed as `body_text`.
@@ -21,10 +22,12 @@ public struct HTTPCollector: Collector {
     ParameterSpec("headers", .stringMap, "Request headers; use ${env.NAME} for tokens so they are redacted."),
     ParameterSpec("body", .string, "Request body, sent as is."),
     ParameterSpec("follow_redirects", .integer, default: "5", "Redirects to follow; 0 records the first response."),
-    ParameterSpec("timeout", .duration, default: "30s", "Limit for each request, redirects included separately."),
-    ParameterSpec("connect_timeout", .duration, default: "10s", "Limit for establishing each connection (TCP and TLS)."),
+    ParameterSpec("timeout", .duration, default: "30s", "Limit for each request; every redirect hop gets its own."),
+    ParameterSpec(
+      "connect_timeout", .duration, default: "10s", "Limit for establishing each connection (TCP and TLS)."),
     ParameterSpec("ca_bundle", .string, "PEM file of CAs to trust instead of the system store (private CAs)."),
-    ParameterSpec("body_limit", .integer, default: "1048576", "Body bytes stored in the bundle; the digest covers all."),
+    ParameterSpec(
+      "body_limit", .integer, default: "1048576", "Body bytes stored in the bundle; the digest covers all."),
     ParameterSpec("max_download", .integer, default: "67108864", "Stop downloading after this many body bytes."),
   ]
 
@@ -39,12 +42,17 @@ public struct HTTPCollector: Collector {
     FactSpec(
       "redirect_chain", .stringList, "Every URL visited in order, first and final included.",
       evidence: [headersArtifact]),
-    FactSpec("content_type", .string, "Content-Type of the final response, empty if absent.", evidence: [headersArtifact]),
+    FactSpec(
+      "content_type", .string, "Content-Type of the final response, empty if absent.", evidence: [headersArtifact]),
     FactSpec("body_size", .integer, "Body bytes received, stored or not.", evidence: [bodyArtifact]),
     FactSpec("body_sha256", .string, "SHA-256 of every body byte received.", evidence: [bodyArtifact]),
-    FactSpec("body_truncated", .boolean, "The stored body is a prefix (longer than body_limit).", evidence: [bodyArtifact]),
-    FactSpec("body_complete", .boolean, "The whole body arrived (false when max_download stopped it).", evidence: [bodyArtifact]),
-    FactSpec("body_text", .string, "The first 64 KiB of the body as UTF-8, for contains/matches.", evidence: [bodyArtifact]),
+    FactSpec(
+      "body_truncated", .boolean, "The stored body is a prefix (longer than body_limit).", evidence: [bodyArtifact]),
+    FactSpec(
+      "body_complete", .boolean, "The whole body arrived (false when max_download stopped it).",
+      evidence: [bodyArtifact]),
+    FactSpec(
+      "body_text", .string, "The first 64 KiB of the body as UTF-8, for contains/matches.", evidence: [bodyArtifact]),
     FactSpec(
       "timings", .map,
       "Integer milliseconds from the start of the final request: dns_ms, connect_ms, tls_ms (0 without TLS), "
@@ -132,7 +140,7 @@ public struct HTTPCollector: Collector {
     func milliseconds(_ seconds: Double) -> FactValue { .integer(Int((seconds * 1000).rounded())) }
     let facts: [String: FactValue] = [
       "status": .integer(final.status),
-      "http_version": .string(final.httpVersion),
+      "http_version": .string(redactor.redact(final.httpVersion)),
       "headers": .map(Self.headerMap(final.headers).mapValues { .string(redactor.redact($0)) }),
       "final_url": .string(redactor.redact(final.url)),
       "redirect_count": .integer(result.redirectCount),
@@ -148,7 +156,7 @@ public struct HTTPCollector: Collector {
         "tls_ms": milliseconds(timings.tlsHandshake), "first_byte_ms": milliseconds(timings.firstByte),
         "total_ms": milliseconds(timings.total),
       ]),
-      "remote_address": .string(final.remoteAddress ?? ""),
+      "remote_address": .string(redactor.redact(final.remoteAddress ?? "")),
     ]
     var evidence: [String: [String]] = [:]
     for spec in Self.facts where !spec.evidence.isEmpty {
@@ -201,7 +209,8 @@ public struct HTTPCollector: Collector {
       }
     }
     let contentType = response.header("Content-Type") ?? "application/octet-stream"
-    let summary = response.truncated
+    let summary =
+      response.truncated
       ? "First \(response.storedSize) of \(response.bodySize) body bytes of \(context.redactor.redact(response.url))"
       : "Body of \(context.redactor.redact(response.url))"
     return context.artifacts.adopt(

@@ -278,7 +278,9 @@ enum CurlErrors {
       CURLE_WEIRD_SERVER_REPLY:
       return HTTPError(.connection, url: url, "the connection failed: \(text)")
     case CURLE_PEER_FAILED_VERIFICATION:
-      let hint = request.caBundle == nil ? "set ca_bundle to trust a private CA" : "check that ca_bundle holds the CA that signed it"
+      let hint =
+        request.caBundle == nil
+        ? "set ca_bundle to trust a private CA" : "check that ca_bundle holds the CA that signed it"
       return HTTPError(.tls, url: url, "TLS certificate verification failed: \(text) (\(hint))")
     case CURLE_SSL_CACERT_BADFILE:
       return HTTPError(

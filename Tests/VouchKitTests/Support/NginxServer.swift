@@ -37,7 +37,8 @@ final class NginxServer: Sendable {
     ) -> Location {
       precondition(!body.contains("$"), "nginx cannot return a literal $ from `return`")
       let escaped = body.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-      return Location(match, ["default_type \"\(contentType)\""] + addHeaders(headers) + ["return \(status) \"\(escaped)\""])
+      return Location(
+        match, ["default_type \"\(contentType)\""] + addHeaders(headers) + ["return \(status) \"\(escaped)\""])
     }
 
     /// A redirect; `target` may be relative (`/next`, `next`) or absolute (`{url:other}/path`).
@@ -50,7 +51,8 @@ final class NginxServer: Sendable {
       _ match: String, directory: URL, contentType: String = "application/octet-stream",
       headers: [(String, String)] = []
     ) -> Location {
-      Location(match, ["alias \(directory.path)/", "types { }", "default_type \"\(contentType)\""] + addHeaders(headers))
+      Location(
+        match, ["alias \(directory.path)/", "types { }", "default_type \"\(contentType)\""] + addHeaders(headers))
     }
 
     private static func addHeaders(_ headers: [(String, String)]) -> [String] {
@@ -143,7 +145,8 @@ final class NginxServer: Sendable {
       var text = text
       for server in servers {
         text = text.replacingOccurrences(of: "{port:\(server.name)}", with: String(ports[server.name] ?? 0))
-        text = text.replacingOccurrences(of: "{url:\(server.name)}", with: baseURL(of: server.name, servers: servers, ports: ports))
+        text = text.replacingOccurrences(
+          of: "{url:\(server.name)}", with: baseURL(of: server.name, servers: servers, ports: ports))
       }
       return text
     }
@@ -203,9 +206,10 @@ final class NginxServer: Sendable {
     // Kills nginx if this test process dies without running its atexit hooks (crash, SIGKILL).
     let watchdog = Process()
     watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
+    let parent = getpid()
     watchdog.arguments = [
       "-c",
-      "while kill -0 \(getpid()) 2>/dev/null && kill -0 \(pid) 2>/dev/null; do sleep 0.5; done; kill -9 \(pid) 2>/dev/null",
+      "while kill -0 \(parent) && kill -0 \(pid); do sleep 0.5; done 2>/dev/null; kill -9 \(pid) 2>/dev/null",
     ]
     watchdog.standardOutput = FileHandle.nullDevice
     watchdog.standardError = FileHandle.nullDevice
@@ -235,7 +239,12 @@ private final class ProcessBox: Sendable {
   }
 
   func terminate() {
-    guard let process = self.process.withLock({ current in defer { current = nil }; return current }) else { return }
+    guard
+      let process = self.process.withLock({ current in
+        defer { current = nil }
+        return current
+      })
+    else { return }
     let pid = process.processIdentifier
     // nginx inherits the test process's blocked-signal mask (SIGTERM included), so only SIGKILL reliably stops it.
     kill(pid, SIGKILL)

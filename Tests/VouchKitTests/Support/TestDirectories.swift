@@ -30,11 +30,24 @@ enum TestScratch {
     _ = cleanupInstalled
     return try state.withLock { state in
       if let root = state.root { return root }
+      removeLeftovers()
       let root = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "vouch-tests-\(getpid())", isDirectory: true)
+        "\(prefix)\(getpid())", isDirectory: true)
       try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
       state.root = root
       return root
+    }
+  }
+
+  private static let prefix = "vouch-tests-"
+
+  /// Folders of earlier test processes that were killed before their atexit hook could run.
+  private static func removeLeftovers() {
+    let temporary = FileManager.default.temporaryDirectory
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+    for name in names where name.hasPrefix(prefix) {
+      guard let pid = pid_t(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
+      try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
     }
   }
 
