@@ -46,6 +46,24 @@ import Testing
     #expect((error as? HTTPError)?.kind == .cancelled)
   }
 
+  @Test func cancellingAQueuedRequestDoesNotWaitForASlot() async throws {
+    let server = try SilentServer()
+    let client = HTTPClient(maxConnections: 1)
+    defer { client.shutdown() }
+    let busy = Task { try await client.send(HTTPRequest(url: server.url)) }
+    try await Task.sleep(for: .milliseconds(100))
+    let queued = Task { try await client.send(HTTPRequest(url: server.url)) }
+    try await Task.sleep(for: .milliseconds(100))
+    queued.cancel()
+    guard case .failure(let error) = await queued.result else {
+      Issue.record("a cancelled queued request produced a response")
+      return
+    }
+    #expect((error as? HTTPError)?.kind == .cancelled)
+    busy.cancel()
+    _ = await busy.result
+  }
+
   @Test func shutdownFailsWaitingTransfersAndRefusesNewOnes() async throws {
     let server = try SilentServer()
     let client = HTTPClient()

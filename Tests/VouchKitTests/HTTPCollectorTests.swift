@@ -234,6 +234,13 @@ import Testing
       _ = try await collector(["url": .string(nginx.url("tls", "/"))]).collect(try CollectorHarness().context)
     }
     #expect(error?.kind == .tls)
+
+    let missing = await #expect(throws: HTTPError.self) {
+      _ = try await collector(["url": .string(nginx.url("tls", "/")), "ca_bundle": .string("no-such-ca.pem")])
+        .collect(try CollectorHarness().context)
+    }
+    #expect(missing?.kind == .tls)
+    #expect(missing?.message.contains("cannot use ca_bundle") == true)
   }
 
   @Test func secretsNeverReachArtifactsOrFacts() async throws {
