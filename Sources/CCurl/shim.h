@@ -34,4 +34,7 @@ static inline CURL *vouch_curl_msg_easy(CURLMsg *m) { return m->easy_handle; }
 static inline CURLMSG vouch_curl_msg_kind(CURLMsg *m) { return m->msg; }
 static inline CURLcode vouch_curl_msg_result(CURLMsg *m) { return m->data.result; }
 
+/* CURL_GLOBAL_ALL is a macro expression Swift does not import reliably. */
+static inline CURLcode vouch_curl_global_init(void) { return curl_global_init(CURL_GLOBAL_ALL); }
+
 #endif

@@ -1,6 +1,7 @@
 /// The collectors Vouch knows. Adding one = one new file + one line here.
 public enum CollectorRegistry {
   public static let builtIn: [any Collector.Type] = [
+    HTTPCollector.self,
     FileCollector.self,
   ]
 

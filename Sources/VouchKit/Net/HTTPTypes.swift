@@ -76,6 +76,8 @@ public struct HTTPResponse: Sendable {
   public var timings: HTTPTimings
   public var remoteAddress: String?
   public var tlsVersion: String?
+  /// The reason phrase of the status line (`OK`, `Moved Permanently`); empty for HTTP/2 and later.
+  public var reason: String = ""
 
   public init(
     url: String, status: Int, httpVersion: String, headers: [HTTPHeader], body: Data, bodySize: Int,
@@ -108,6 +110,8 @@ public struct HTTPResponse: Sendable {
 public struct HTTPError: Error, Sendable, Hashable, CustomStringConvertible {
   public enum Kind: String, Sendable, Hashable {
     case timeout, connection, tls, tooManyRedirects, redirectLoop, invalidURL, other
+    /// The calling task was cancelled or the client shut down before the transfer finished.
+    case cancelled
   }
 
   public let kind: Kind
