@@ -5,20 +5,20 @@ import Testing
 
 @Suite struct RunnerTests {
   @Test func resultsComeOutInIdOrderWhateverOrderCollectorsFinish() async throws {
-    let temp = try TemporaryDirectory()
+    let temp = try TestScratch.makeDirectory("bundle")
     // c-first finishes first, a-last finishes last: order must still be by id.
     let catalog = TestControls.catalog([
       try TestControls.scripted("a-last", delayMilliseconds: 300),
       try TestControls.scripted("b-middle", delayMilliseconds: 150),
       try TestControls.scripted("c-first"),
     ])
-    let outcome = try await makeRunner().run(catalog, options: runOptions(temp.url, concurrency: 3))
+    let outcome = try await makeRunner().run(catalog, options: runOptions(temp, concurrency: 3))
     #expect(outcome.record.results.map(\.id) == ["a-last", "b-middle", "c-first"])
     #expect(outcome.record.results.allSatisfy { $0.status == .pass })
   }
 
   @Test func failingExpectationBecomesFindingWithExpectedAndActual() async throws {
-    let temp = try TemporaryDirectory()
+    let temp = try TestScratch.makeDirectory("bundle")
     let catalog = TestControls.catalog([
       try TestControls.scripted(
         "x", value: "actual",
@@ -27,7 +27,7 @@ import Testing
           Expectation(fact: "count", op: .atLeast, operand: .integer(2)),
         ])
     ])
-    let result = try await makeRunner().run(catalog, options: runOptions(temp.url)).record.results[0]
+    let result = try await makeRunner().run(catalog, options: runOptions(temp)).record.results[0]
     #expect(result.status == .fail)
     #expect(result.findings.count == 1)
     #expect(result.findings[0].expected == .string("wanted"))
@@ -37,7 +37,7 @@ import Testing
   }
 
   @Test func throwingHangingAndStuckCollectorsBecomeErrorsAndTheRunGoesOn() async throws {
-    let temp = try TemporaryDirectory()
+    let temp = try TestScratch.makeDirectory("bundle")
     let catalog = TestControls.catalog([
       try TestControls.scripted("boom", behaviour: "throw"),
       try TestControls.scripted("hang", behaviour: "hang"),
@@ -45,7 +45,7 @@ import Testing
       try TestControls.scripted("fine"),
     ])
     let start = Date()
-    let outcome = try await makeRunner().run(catalog, options: runOptions(temp.url, timeout: 0.5))
+    let outcome = try await makeRunner().run(catalog, options: runOptions(temp, timeout: 0.5))
     #expect(Date().timeIntervalSince(start) < 4, "a stuck collector must not hold the run beyond its timeout")
     let byID = Dictionary(uniqueKeysWithValues: outcome.record.results.map { ($0.id, $0) })
     #expect(byID["boom"]?.status == .error)
@@ -58,14 +58,14 @@ import Testing
   }
 
   @Test func disabledAndFilteredControlsAreSkippedWithAReason() async throws {
-    let temp = try TemporaryDirectory()
+    let temp = try TestScratch.makeDirectory("bundle")
     let catalog = TestControls.catalog([
       try TestControls.scripted("off", enabled: false),
       try TestControls.scripted("web.www", criteria: ["CC6.1"]),
       try TestControls.scripted("web.api", criteria: ["CC7.2"]),
       try TestControls.scripted("other", criteria: ["CC7.1"]),
     ])
-    let outcome = try await makeRunner().run(catalog, options: runOptions(temp.url, only: ["web"], criteria: ["CC7"]))
+    let outcome = try await makeRunner().run(catalog, options: runOptions(temp, only: ["web"], criteria: ["CC7"]))
     let byID = Dictionary(uniqueKeysWithValues: outcome.record.results.map { ($0.id, $0) })
     #expect(byID["off"]?.status == .skipped)
     #expect(byID["off"]?.reason == "disabled in its definition (enabled: false)")
@@ -76,11 +76,11 @@ import Testing
   }
 
   @Test func secretsNeverReachErrorMessages() async throws {
-    let temp = try TemporaryDirectory()
+    let temp = try TestScratch.makeDirectory("bundle")
     let catalog = TestControls.catalog([
       try TestControls.scripted("boom", behaviour: "throw", secrets: ["boom"])
     ])
-    let result = try await makeRunner().run(catalog, options: runOptions(temp.url)).record.results[0]
+    let result = try await makeRunner().run(catalog, options: runOptions(temp)).record.results[0]
     #expect(result.reason == "scripted failure for [REDACTED]")
   }
 }

@@ -77,20 +77,6 @@ enum TestControls {
   }
 }
 
-/// A temporary folder removed when the value is released.
-final class TemporaryDirectory: Sendable {
-  let url: URL
-
-  init() throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("vouch-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  }
-
-  deinit {
-    try? FileManager.default.removeItem(at: url)
-  }
-}
-
 /// A runner with an injected clock and run id.
 func makeRunner(at instant: String = "2026-11-29T06:00:00Z", runID: String = "0000beef") -> Runner {
   let environment = RunEnvironment(
