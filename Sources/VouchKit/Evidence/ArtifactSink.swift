@@ -40,6 +40,8 @@ public final class ArtifactSink: Sendable {
   private struct State {
     var records: [ArtifactRecord] = []
     var closed = false
+    /// The folder is created with the first artifact, once: controls without artifacts leave no empty folder.
+    var directoryCreated = false
   }
 
   public init(directory: URL, bundlePath: String) {
@@ -112,16 +114,19 @@ public final class ArtifactSink: Sendable {
 
   private func prepare(_ name: String) throws -> URL {
     try Self.checkName(name)
-    guard !state.withLock({ $0.closed }) else {
+    let (closed, created) = state.withLock { ($0.closed, $0.directoryCreated) }
+    guard !closed else {
       throw ArtifactError("artifact \(name) arrived after the control's collection ended; it was not written")
     }
-    let url = directory.appendingPathComponent(name)
-    do {
-      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    } catch {
-      throw ArtifactError("cannot create evidence folder \(directory.path): \(error.localizedDescription)")
+    if !created {
+      do {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+      } catch {
+        throw ArtifactError("cannot create evidence folder \(directory.path): \(error.localizedDescription)")
+      }
+      state.withLock { $0.directoryCreated = true }
     }
-    return url
+    return directory.appendingPathComponent(name)
   }
 
   private func record(
