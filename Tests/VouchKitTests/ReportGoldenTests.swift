@@ -21,9 +21,9 @@ import Testing
   }
 
   @Test func latestHTMLMatchesGolden() throws {
-    var context = ReportFixtures.context
-    context.baseHref = "\(ReportFixtures.bundleName)/"
-    let html = try HTMLReport().render(ReportFixtures.run(), context: context)
+    let format = HTMLReport()
+    let html = format.published(
+      try format.render(ReportFixtures.run(), context: ReportFixtures.context), baseHref: "\(ReportFixtures.bundleName)/")
     try Golden.check(html, against: "latest.html")
   }
 

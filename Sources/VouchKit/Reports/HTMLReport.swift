@@ -12,7 +12,6 @@ public struct HTMLReport: ReportFormat {
 
   public let name = "html"
   public let fileExtension = "html"
-  public let hasRelativeLinks = true
 
   public init() {}
 
@@ -25,6 +24,17 @@ public struct HTMLReport: ReportFormat {
     }
     let page = HTMLPage(run: run, context: context, documentName: reportFileName)
     return Data(template.render(page).utf8)
+  }
+
+  /// Declares `<base href>` right after `<head>`, so every relative link of the published copy resolves from the
+  /// report's own folder: one rendering serves both files, and both open the same evidence files.
+  public func published(_ document: Data, baseHref: String) -> Data {
+    let head = Data("<head>\n".utf8)
+    guard let range = document.range(of: head) else { return document }
+    guard let template = try? MustacheTemplate(string: "<base href=\"{{.}}\">\n") else { return document }
+    var result = document
+    result.insert(contentsOf: Data(template.render(baseHref).utf8), at: range.upperBound)
+    return result
   }
 
   /// Cuts `text` to `displayLimit` characters with an ellipsis and says so, so nothing is hidden silently.
@@ -44,9 +54,6 @@ public struct HTMLReport: ReportFormat {
     <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
     <meta name="viewport" content="width=device-width, initial-scale=1">
     <meta name="generator" content="vouch {{toolVersion}}">
-    {{#baseHref}}
-    <base href="{{.}}">
-    {{/baseHref}}
     <title>Vouch evidence report · {{bundleName}}</title>
     <style>
     :root { --ink: #1f2933; --muted: #52606d; --line: #d9dee4; --soft: #f5f7fa; --link: #0b5cad; }
@@ -461,7 +468,6 @@ struct HTMLDefinitionFile: Sendable {
 }
 
 struct HTMLPage: Sendable {
-  let baseHref: String?
   let toolVersion: String
   let bundleName: String
   let runID: String
@@ -477,11 +483,10 @@ struct HTMLPage: Sendable {
   let definitionFiles: [HTMLDefinitionFile]
   let hasDefinitionFiles: Bool
 
-  /// - Parameter documentName: the report's own file name; with a `<base href>` in force, in-page links must name
-  ///   the document, or they would resolve against the base folder. They then open the bundle's own report.html,
-  ///   which has the same content.
+  /// - Parameter documentName: the report's own file name. In-page links name the document (`report.html#…`), so they
+  ///   work unchanged in the copy published with a `<base href>` (see `published`), where a bare `#…` would resolve
+  ///   against the base folder; in report.html itself they stay same-document links.
   init(run: RunRecord, context: ReportContext, documentName: String) {
-    baseHref = context.baseHref
     toolVersion = run.toolVersion
     bundleName = run.bundleName
     runID = run.runID
@@ -520,8 +525,7 @@ struct HTMLPage: Sendable {
     }
     total = String(statusCounts.total)
     hasControls = !run.results.isEmpty
-    let fragmentBase = context.baseHref == nil ? "" : documentName
-    controls = run.results.map { Self.control($0, bundleHref: context.bundleHref, fragmentBase: fragmentBase) }
+    controls = run.results.map { Self.control($0, bundleHref: context.bundleHref, fragmentBase: documentName) }
     definitionFiles = run.definitionFiles.map { HTMLDefinitionFile(path: $0.path, sha256: $0.sha256) }
     hasDefinitionFiles = !definitionFiles.isEmpty
   }
@@ -581,4 +585,121 @@ struct HTMLPage: Sendable {
       findings: findings, hasFindings: !findings.isEmpty, facts: facts, hasFacts: !facts.isEmpty,
       artifacts: artifacts, hasArtifacts: !artifacts.isEmpty)
   }
+}
+
+// Mustache finds values through these tables instead of reflecting over every field on each lookup, which
+// dominated rendering time for large runs.
+
+extension DisplayText: MustacheView {
+  static let fields: [String: PartialKeyPath<DisplayText> & Sendable] = [
+    "text": \DisplayText.text,
+    "note": \DisplayText.note,
+  ]
+}
+
+extension HTMLRow: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLRow> & Sendable] = [
+    "label": \HTMLRow.label,
+    "text": \HTMLRow.text,
+    "cellClass": \HTMLRow.cellClass,
+  ]
+}
+
+extension HTMLCount: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLCount> & Sendable] = [
+    "status": \HTMLCount.status,
+    "statusLabel": \HTMLCount.statusLabel,
+    "count": \HTMLCount.count,
+  ]
+}
+
+extension HTMLProblem: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLProblem> & Sendable] = [
+    "label": \HTMLProblem.label,
+    "text": \HTMLProblem.text,
+  ]
+}
+
+extension HTMLFinding: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLFinding> & Sendable] = [
+    "fact": \HTMLFinding.fact,
+    "operator": \HTMLFinding.`operator`,
+    "expected": \HTMLFinding.expected,
+    "actual": \HTMLFinding.actual,
+    "message": \HTMLFinding.message,
+  ]
+}
+
+extension HTMLFact: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLFact> & Sendable] = [
+    "name": \HTMLFact.name,
+    "type": \HTMLFact.type,
+    "value": \HTMLFact.value,
+    "backedBy": \HTMLFact.backedBy,
+  ]
+}
+
+extension HTMLArtifact: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLArtifact> & Sendable] = [
+    "path": \HTMLArtifact.path,
+    "href": \HTMLArtifact.href,
+    "summary": \HTMLArtifact.summary,
+    "size": \HTMLArtifact.size,
+    "sha256": \HTMLArtifact.sha256,
+    "mediaType": \HTMLArtifact.mediaType,
+    "truncatedLabel": \HTMLArtifact.truncatedLabel,
+    "backs": \HTMLArtifact.backs,
+  ]
+}
+
+extension HTMLControl: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLControl> & Sendable] = [
+    "id": \HTMLControl.id,
+    "title": \HTMLControl.title,
+    "anchor": \HTMLControl.anchor,
+    "anchorHref": \HTMLControl.anchorHref,
+    "status": \HTMLControl.status,
+    "statusLabel": \HTMLControl.statusLabel,
+    "severity": \HTMLControl.severity,
+    "criteria": \HTMLControl.criteria,
+    "owner": \HTMLControl.owner,
+    "target": \HTMLControl.target,
+    "description": \HTMLControl.description,
+    "problem": \HTMLControl.problem,
+    "detailRows": \HTMLControl.detailRows,
+    "expectations": \HTMLControl.expectations,
+    "hasExpectations": \HTMLControl.hasExpectations,
+    "findings": \HTMLControl.findings,
+    "hasFindings": \HTMLControl.hasFindings,
+    "facts": \HTMLControl.facts,
+    "hasFacts": \HTMLControl.hasFacts,
+    "artifacts": \HTMLControl.artifacts,
+    "hasArtifacts": \HTMLControl.hasArtifacts,
+  ]
+}
+
+extension HTMLDefinitionFile: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLDefinitionFile> & Sendable] = [
+    "path": \HTMLDefinitionFile.path,
+    "sha256": \HTMLDefinitionFile.sha256,
+  ]
+}
+
+extension HTMLPage: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLPage> & Sendable] = [
+    "toolVersion": \HTMLPage.toolVersion,
+    "bundleName": \HTMLPage.bundleName,
+    "runID": \HTMLPage.runID,
+    "generatedAt": \HTMLPage.generatedAt,
+    "runRows": \HTMLPage.runRows,
+    "manifestDigest": \HTMLPage.manifestDigest,
+    "previousBundle": \HTMLPage.previousBundle,
+    "parameterRows": \HTMLPage.parameterRows,
+    "counts": \HTMLPage.counts,
+    "total": \HTMLPage.total,
+    "hasControls": \HTMLPage.hasControls,
+    "controls": \HTMLPage.controls,
+    "definitionFiles": \HTMLPage.definitionFiles,
+    "hasDefinitionFiles": \HTMLPage.hasDefinitionFiles,
+  ]
 }

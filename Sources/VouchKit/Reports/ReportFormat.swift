@@ -7,15 +7,15 @@ public protocol ReportFormat: Sendable {
   var name: String { get }
   /// File extension without the dot; reports are written as `report.<ext>` and `latest.<ext>`.
   var fileExtension: String { get }
-  /// Whether the document holds links relative to its own location, which must be re-rendered with
-  /// `ReportContext.baseHref` when the same report is also published from another folder (`latest.<ext>`).
-  /// Formats without such links are copied byte for byte instead.
-  var hasRelativeLinks: Bool { get }
-
   /// Renders the whole report. Must be deterministic: the same record and context give the same bytes.
   ///
   /// - Throws: `ReportError` saying what could not be rendered.
   func render(_ run: RunRecord, context: ReportContext) throws -> Data
+
+  /// The rendered document as published from the reports folder above its own (`latest.<ext>`), where relative
+  /// links would otherwise resolve from the wrong folder. `baseHref` is that document's own folder, relative and
+  /// ending in `/`. Formats without relative links publish the same bytes.
+  func published(_ document: Data, baseHref: String) -> Data
 }
 
 extension ReportFormat {
@@ -23,6 +23,8 @@ extension ReportFormat {
   public var reportFileName: String { "report.\(fileExtension)" }
   /// The name of the copy of the newest report at the top of the reports directory.
   public var latestFileName: String { "latest.\(fileExtension)" }
+
+  public func published(_ document: Data, baseHref: String) -> Data { document }
 }
 
 /// What a report needs that the run record does not carry: where the report will live and when it was made.
@@ -32,13 +34,10 @@ public struct ReportContext: Sendable, Hashable {
   public var bundleHref: String
   /// When the report was generated; injected so output is reproducible.
   public var generatedAt: Date
-  /// A `<base href>` for documents published outside their own folder; relative links then resolve from it.
-  public var baseHref: String?
 
-  public init(bundleHref: String, generatedAt: Date, baseHref: String? = nil) {
+  public init(bundleHref: String, generatedAt: Date) {
     self.bundleHref = bundleHref
     self.generatedAt = generatedAt
-    self.baseHref = baseHref
   }
 }
 

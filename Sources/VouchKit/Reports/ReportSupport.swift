@@ -1,3 +1,4 @@
+import Mustache
 import Foundation
 
 extension FactValue {
@@ -50,4 +51,28 @@ enum URLReference {
     let parts = up + down
     return parts.isEmpty ? "./" : parts.joined(separator: "/") + "/"
   }
+}
+
+/// A view model Mustache reads through a key-path table, in constant time per name.
+protocol MustacheView: MustacheParent {
+  static var fields: [String: PartialKeyPath<Self> & Sendable] { get }
+}
+
+extension MustacheView {
+  func child(named name: String) -> Any? {
+    guard let path = Self.fields[name] else { return nil }
+    let value = self[keyPath: path]
+    // A nil optional must read as absent, so Mustache skips the section (or climbs to an enclosing object).
+    if let optional = value as? any OptionalValue { return optional.wrappedValue }
+    return value
+  }
+}
+
+/// Lets `child(named:)` see through optionals without reflection.
+private protocol OptionalValue {
+  var wrappedValue: Any? { get }
+}
+
+extension Optional: OptionalValue {
+  fileprivate var wrappedValue: Any? { map { $0 as Any } }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The files one `ReportWriter.write` call produced.
 public struct WrittenReports: Sendable, Hashable {
@@ -44,30 +45,35 @@ public struct ReportWriter: Sendable {
     }
     let context = ReportContext(
       bundleHref: URLReference.relativeFolder(from: folder, to: bundle), generatedAt: clock.now())
+    let newest = try isNewest(run.bundleName, in: reportsDirectory)
 
-    var rendered: [Data] = []
+    // Rendering a large run takes a while per document; the documents are independent, so use every core.
+    let outcomes = Mutex([Int: Result<Data, any Error>]())
+    DispatchQueue.concurrentPerform(iterations: formats.count) { index in
+      let result = Result { try formats[index].render(run, context: context) }
+      outcomes.withLock { $0[index] = result }
+    }
+    let rendered = try outcomes.withLock { results in
+      try formats.indices.map { index -> Data in
+        guard let result = results[index] else { throw ReportError("the \(formats[index].name) report was not rendered") }
+        return try result.get()
+      }
+    }
     var reports: [URL] = []
-    for format in formats {
-      let data = try format.render(run, context: context)
+    for (format, data) in zip(formats, rendered) {
       let url = folder.appendingPathComponent(format.reportFileName)
       try Self.writeAtomically(data, to: url)
-      rendered.append(data)
       reports.append(url)
     }
-    guard try isNewest(run.bundleName, in: reportsDirectory) else {
-      return WrittenReports(reports: reports, latest: [])
-    }
+    guard newest else { return WrittenReports(reports: reports, latest: []) }
 
-    // latest.* lives one folder above report.*. Rather than computing a second set of links, the HTML declares
-    // `<base href="<bundle>/">`: relative links then resolve from the bundle's report folder, exactly as they do in
-    // its report.html, so both documents open the same evidence files. Formats without relative links are copies.
-    var latestContext = context
-    latestContext.baseHref = URLReference.encodeSegment(run.bundleName) + "/"
+    // latest.* lives one folder above report.*; each format publishes its document for that folder (the HTML adds
+    // `<base href="<bundle>/">`, so its relative links resolve exactly as in report.html).
+    let baseHref = URLReference.encodeSegment(run.bundleName) + "/"
     var latest: [URL] = []
     for (format, data) in zip(formats, rendered) {
-      let latestData = format.hasRelativeLinks ? try format.render(run, context: latestContext) : data
       let url = reportsDirectory.appendingPathComponent(format.latestFileName)
-      try Self.writeAtomically(latestData, to: url)
+      try Self.writeAtomically(format.published(data, baseHref: baseHref), to: url)
       latest.append(url)
     }
     return WrittenReports(reports: reports, latest: latest)

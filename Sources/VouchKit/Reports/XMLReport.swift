@@ -12,7 +12,6 @@ public struct XMLReport: ReportFormat {
 
   public let name = "xml"
   public let fileExtension = "xml"
-  public let hasRelativeLinks = false
 
   public init() {}
 

@@ -1,0 +1,28 @@
+import Foundation
+import Testing
+
+@testable import VouchKit
+
+/// The HTML view models are read through hand-kept key-path tables; a field missing from its table would vanish
+/// from the report without any error, so every table is compared with the type's real fields.
+@Suite struct ReportViewModelTests {
+  func fieldsMatch<T: MustacheView>(_ value: T) -> Bool {
+    Set(Mirror(reflecting: value).children.compactMap(\.label)) == Set(T.fields.keys)
+  }
+
+  @Test func everyViewModelFieldIsReachableFromTheTemplate() throws {
+    let page = HTMLPage(run: ReportFixtures.run(), context: ReportFixtures.context, documentName: "report.html")
+    #expect(fieldsMatch(page))
+    #expect(fieldsMatch(try #require(page.runRows.first)))
+    #expect(fieldsMatch(try #require(page.counts.first)))
+    #expect(fieldsMatch(try #require(page.definitionFiles.first)))
+    let controls = page.controls
+    #expect(controls.allSatisfy(fieldsMatch))
+    #expect(fieldsMatch(try #require(controls.compactMap(\.problem).first)))
+    let finding = try #require(controls.flatMap(\.findings).first)
+    #expect(fieldsMatch(finding))
+    #expect(fieldsMatch(finding.expected))
+    #expect(fieldsMatch(try #require(controls.flatMap(\.facts).first)))
+    #expect(fieldsMatch(try #require(controls.flatMap(\.artifacts).first)))
+  }
+}
