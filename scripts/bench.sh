@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
+. scripts/lib/nginx.sh
 count="${1:-1000}"
 repeats="${2:-5}"
 parallel=50
@@ -19,33 +20,15 @@ vouch="$(swift build -c release --show-bin-path)/vouch"
 
 work="$root/.bench"
 rm -rf "$work"
-mkdir -p "$work/nginx/logs" "$work/nginx/tmp" "$work/site" "$work/controls"
+mkdir -p "$work/site" "$work/controls"
 head -c 4096 /dev/urandom | base64 >"$work/site/page.html"
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=19080
-until port_is_free "$port"; do port=$((port + 1)); done
-cat >"$work/nginx/nginx.conf" <<NGINX
-worker_processes 2;
-error_log $work/nginx/logs/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
+port=$(free_ports 1 19080)
+start_nginx "$work/nginx" 2 "
   server {
     listen 127.0.0.1:$port;
     root $work/site;
     location /page/ { default_type text/html; try_files /page.html =404; }
-  }
-}
-NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g "daemon on;"
-trap 'nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -s stop 2>/dev/null || true' EXIT
-for _ in $(seq 50); do port_is_free "$port" || break; sleep 0.1; done
+  }" "$port"
 
 cat >"$work/controls/bench.yaml" <<YAML
 id: page

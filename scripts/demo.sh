@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
+. scripts/lib/nginx.sh
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/setup.sh
 swift build --product vouch
@@ -12,7 +13,7 @@ vouch="$(swift build --show-bin-path)/vouch"
 
 work="$root/.demo"
 rm -rf "$work"
-mkdir -p "$work/tls" "$work/nginx/logs" "$work/nginx/tmp"
+mkdir -p "$work/tls"
 
 # A private CA and a server certificate for 127.0.0.1, as a company's internal PKI would issue.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=Vouch demo CA" \
@@ -24,28 +25,10 @@ openssl x509 -req -in "$work/tls/server.csr" -CA "$work/tls/ca.pem" -CAkey "$wor
   -days 30 -extfile "$work/tls/ext.cnf" -out "$work/tls/server.pem" 2>/dev/null
 
 # Four free ports: HTTPS and HTTP for the "www" and "api" sites.
-port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-ports=()
-candidate=18080
-while ((${#ports[@]} < 4)); do
-  port_is_free "$candidate" && ports+=("$candidate")
-  candidate=$((candidate + 1))
-done
+mapfile -t ports < <(free_ports 4 18080)
 www_https=${ports[0]} www_http=${ports[1]} api_https=${ports[2]} api_http=${ports[3]}
 
-cat >"$work/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-error_log $work/nginx/logs/error.log warn;
-pid $work/nginx/nginx.pid;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/tmp/body;
-  proxy_temp_path $work/nginx/tmp/proxy;
-  fastcgi_temp_path $work/nginx/tmp/fastcgi;
-  uwsgi_temp_path $work/nginx/tmp/uwsgi;
-  scgi_temp_path $work/nginx/tmp/scgi;
-  default_type application/octet-stream;
+start_nginx "$work/nginx" 1 "
   ssl_certificate $work/tls/server.pem;
   ssl_certificate_key $work/tls/server.key;
   ssl_protocols TLSv1.2 TLSv1.3;
@@ -53,11 +36,11 @@ http {
   server {
     listen 127.0.0.1:$www_https ssl;
     root $root/demo/site;
-    add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;
+    add_header Strict-Transport-Security \"max-age=63072000; includeSubDomains\" always;
     location = / { default_type text/html; try_files /index.html =404; }
-    location = /.well-known/security.txt { default_type "text/plain; charset=utf-8"; try_files /security.txt =404; }
-    location = /security { default_type "text/html; charset=utf-8"; try_files /security.html =404; }
-    location = /security/acknowledgments { default_type "text/html; charset=utf-8"; try_files /acknowledgments.html =404; }
+    location = /.well-known/security.txt { default_type \"text/plain; charset=utf-8\"; try_files /security.txt =404; }
+    location = /security { default_type \"text/html; charset=utf-8\"; try_files /security.html =404; }
+    location = /security/acknowledgments { default_type \"text/html; charset=utf-8\"; try_files /acknowledgments.html =404; }
   }
   server {
     listen 127.0.0.1:$www_http;
@@ -67,19 +50,13 @@ http {
   server {
     listen 127.0.0.1:$api_https ssl;
     root $root/demo/site;
-    location = / { default_type application/json; return 200 '{"status":"ok"}'; }
-    location = /.well-known/security.txt { default_type "text/plain; charset=utf-8"; try_files /security.txt =404; }
+    location = / { default_type application/json; return 200 '{\"status\":\"ok\"}'; }
+    location = /.well-known/security.txt { default_type \"text/plain; charset=utf-8\"; try_files /security.txt =404; }
   }
   server {
     listen 127.0.0.1:$api_http;
     return 301 https://127.0.0.1:$api_https\$request_uri;
-  }
-}
-NGINX
-
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g "daemon on;"
-trap 'nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -s stop 2>/dev/null || true' EXIT
-for _ in $(seq 50); do port_is_free "$www_https" || break; sleep 0.1; done
+  }" "$www_https"
 
 days_ago() { date -u -d "-$1 days" +%Y-%m-%d; }
 cat >"$work/vars.yaml" <<VARS
