@@ -84,6 +84,7 @@ public struct BundleStore: Sendable {
       return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
         && FileManager.default.fileExists(atPath: url.appendingPathComponent(Manifest.fileName).path)
     }
+    // Links only decide the order of same-second bundles; an unreadable manifest is reported by `Verifier`.
     let previousOf = Dictionary(
       uniqueKeysWithValues: found.map { name in
         (name, (try? loadManifest(directory.appendingPathComponent(name)))?.previous?.bundle)

@@ -50,7 +50,7 @@ public struct Verifier: Sendable {
     }
     if FileManager.default.fileExists(atPath: target.appendingPathComponent(Manifest.fileName).path) {
       let store = BundleStore(directory: target.deletingLastPathComponent())
-      let chain = (try? store.bundles()) ?? []
+      let chain = try store.bundles()
       let predecessor = chain.firstIndex { $0.name == target.lastPathComponent }.flatMap { $0 > 0 ? chain[$0 - 1] : nil }
       return verify(chain: [BundleReference(name: target.lastPathComponent, url: target)], predecessor: predecessor)
     }

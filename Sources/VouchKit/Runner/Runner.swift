@@ -134,7 +134,6 @@ public struct Runner: Sendable {
     let http = HTTPClient(maxConnections: max(options.concurrency, 1) * 2)
     defer { http.shutdown() }
     let redactor = Redactor(secrets: controls.flatMap(\.secrets))
-    let completed = Atomic<Int>(0)
     progress?.started(total: controls.count)
     var results = [ControlResult?](repeating: nil, count: controls.count)
     await withTaskGroup(of: (Int, ControlResult).self) { group in
@@ -154,10 +153,11 @@ public struct Runner: Sendable {
         }
       }
       for _ in 0..<min(max(options.concurrency, 1), controls.count) { launch() }
+      var completed = 0
       while let (index, result) = await group.next() {
         results[index] = result
-        let done = completed.add(1, ordering: .relaxed).newValue
-        progress?.finished(result, completed: done, total: controls.count)
+        completed += 1
+        progress?.finished(result, completed: completed, total: controls.count)
         if next < controls.count { launch() }
       }
     }
