@@ -126,4 +126,23 @@ import Testing
     #expect(verify.status == 1)
     #expect(verify.output.contains("\(bundle)/controls/probe/response-body: changed: SHA-256 "))
   }
+
+  @Test func keygenSignedRunAndVerifyWithTheKey() async throws {
+    let nginx = try await NginxServer.start([.http("ok", [.text("/", body: "fine")])])
+    defer { nginx.stop() }
+    let work = try TestScratch.makeDirectory("cli-sign")
+    try controls(in: work, url: nginx.url("ok", "/"))
+    let keygen = try run(["keygen", "--private-key", "k.pem", "--public-key", "k.pub.pem"], in: work)
+    #expect(keygen.status == 0, "\(keygen.output)")
+    let mode = try FileManager.default.attributesOfItem(atPath: work.appendingPathComponent("k.pem").path)[.posixPermissions]
+    #expect(mode as? Int == 0o600)
+    #expect(try run(["keygen", "--private-key", "k.pem", "--public-key", "k.pub.pem"], in: work).status == 3)
+
+    let signed = try run(["run", "--sign-key", "k.pem"], in: work)
+    #expect(signed.status == 0, "\(signed.output)")
+    #expect(signed.output.contains("signed by: "))
+    let verify = try run(["verify", "evidence", "--key", "k.pub.pem"], in: work)
+    #expect(verify.status == 0, "\(verify.output)")
+    #expect(verify.output.contains("1 of 1 bundle(s) signed by "))
+  }
 }

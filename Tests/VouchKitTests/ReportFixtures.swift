@@ -34,7 +34,8 @@ enum ReportFixtures {
         DefinitionFile(path: "variables/production.yaml", sha256: digest("production.yaml")),
       ],
       results: [passing(), failing(), erroring(), skipped()],
-      manifestDigest: digest("manifest"), previousBundle: "20261128T060000Z-99aa88bb")
+      manifestDigest: digest("manifest"), previousBundle: "20261128T060000Z-99aa88bb",
+      signerFingerprint: digest("signing key"))
   }
 
   static func passing() -> ControlResult {

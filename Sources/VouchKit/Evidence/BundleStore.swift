@@ -123,10 +123,13 @@ public struct BundleStore: Sendable {
     }
   }
 
-  /// Writes `run.json`, `results.json` and the manifest, then renames the staging folder into place.
+  /// Writes `run.json`, `results.json` and the manifest (signed when a key is given), then renames the staging folder
+  /// into place.
   ///
   /// - Returns: the sealed bundle's location and its manifest digest.
-  public func seal(staging: URL, record: RunRecord, previous: Manifest.Link?) throws(EvidenceError) -> (URL, String) {
+  public func seal(
+    staging: URL, record: RunRecord, previous: Manifest.Link?, signingKey: BundleSigningKey? = nil
+  ) throws(EvidenceError) -> (URL, String) {
     let final = directory.appendingPathComponent(record.bundleName)
     do {
       try BundleJSON.encode(RunMetadata(record)).write(to: staging.appendingPathComponent(Self.runFile))
@@ -138,6 +141,11 @@ public struct BundleStore: Sendable {
       try manifestData.write(to: staging.appendingPathComponent(Manifest.fileName))
       let digest = Digest.sha256(manifestData)
       try Data("\(digest)  \(Manifest.fileName)\n".utf8).write(to: staging.appendingPathComponent(Manifest.digestFileName))
+      if let signingKey {
+        let (signature, raw) = try BundleSignature.sign(manifest: manifestData, with: signingKey)
+        try BundleJSON.encode(signature).write(to: staging.appendingPathComponent(BundleSignature.fileName))
+        try raw.write(to: staging.appendingPathComponent(BundleSignature.rawFileName))
+      }
       try Self.syncTree(staging)
       guard !FileManager.default.fileExists(atPath: final.path) else {
         throw EvidenceError("a bundle named \(record.bundleName) already exists in \(directory.path)")
@@ -168,7 +176,7 @@ public struct BundleStore: Sendable {
       runID: metadata.runID, bundleName: metadata.bundle, toolVersion: metadata.toolVersion, host: metadata.host,
       startedAt: metadata.startedAt, finishedAt: metadata.finishedAt, parameters: metadata.parameters,
       definitionFiles: metadata.definitionFiles, results: results.results, manifestDigest: Digest.sha256(manifestData),
-      previousBundle: manifest.previous?.bundle)
+      previousBundle: manifest.previous?.bundle, signerFingerprint: metadata.signerFingerprint)
   }
 
   /// Flushes every file so a power cut after the rename cannot leave a sealed bundle with empty files.
@@ -202,6 +210,8 @@ struct RunMetadata: Codable {
   let finishedAt: Date
   let parameters: RunParameters
   let definitionFiles: [DefinitionFile]
+  /// The signing key's fingerprint when the bundle is signed.
+  let signerFingerprint: String?
   /// Per control: the file it is defined in and that file's digest.
   let controls: [ControlSource]
 
@@ -221,6 +231,7 @@ struct RunMetadata: Codable {
     finishedAt = record.finishedAt
     parameters = record.parameters
     definitionFiles = record.definitionFiles
+    signerFingerprint = record.signerFingerprint
     controls = record.results.map { ControlSource(id: $0.id, source: $0.source, sha256: $0.sourceDigest) }
   }
 }

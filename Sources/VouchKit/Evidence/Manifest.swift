@@ -59,7 +59,7 @@ public struct Manifest: Sendable, Codable, Hashable {
 
   /// Files that describe the bundle rather than belong to it.
   static func isManifestFile(_ path: String) -> Bool {
-    path == fileName || path == digestFileName
+    path == fileName || path == digestFileName || path == BundleSignature.fileName || path == BundleSignature.rawFileName
   }
 }
 

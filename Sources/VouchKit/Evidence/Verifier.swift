@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// One integrity problem found by `vouch verify`.
@@ -5,6 +6,8 @@ public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
   public enum Kind: String, Sendable, Hashable {
     case changed, missing, extra, unreadableManifest = "unreadable-manifest", manifestDigest = "manifest-digest"
     case brokenLink = "broken-link"
+    case unsigned
+    case signature
   }
 
   public let kind: Kind
@@ -32,6 +35,10 @@ public struct VerificationReport: Sendable {
   public let filesChecked: Int
   public let bytesChecked: Int
   public let problems: [VerificationProblem]
+  /// Bundles whose signature verified, by signer fingerprint.
+  public let signedBy: [String: String]
+  /// UTC days within the checked range on which no bundle was sealed (a missed nightly run, not tampering).
+  public let daysWithoutBundle: [String]
 
   public var isIntact: Bool { problems.isEmpty }
 }
@@ -43,7 +50,15 @@ public struct Verifier: Sendable {
   /// Verifies a single bundle (a folder holding `manifest.json`) or every bundle of an evidence folder.
   ///
   /// A single bundle's link is checked against its predecessor when that sits next to it in the same folder.
-  public func verify(_ url: URL) throws(EvidenceError) -> VerificationReport {
+  ///
+  /// - Parameters:
+  ///   - key: when given, every bundle must carry a valid signature by this key; without it, signatures present are
+  ///     checked against the public key they embed (integrity, not authenticity).
+  ///   - from: first UTC day to check (bundles are dated by the timestamp in their name).
+  ///   - to: last UTC day to check.
+  public func verify(
+    _ url: URL, key: Curve25519.Signing.PublicKey? = nil, from: Date? = nil, to: Date? = nil
+  ) throws(EvidenceError) -> VerificationReport {
     let target = url.standardizedFileURL
     guard FileManager.default.fileExists(atPath: target.path) else {
       throw EvidenceError("\(target.path) does not exist")
@@ -52,17 +67,41 @@ public struct Verifier: Sendable {
       let store = BundleStore(directory: target.deletingLastPathComponent())
       let chain = try store.bundles()
       let predecessor = chain.firstIndex { $0.name == target.lastPathComponent }.flatMap { $0 > 0 ? chain[$0 - 1] : nil }
-      return verify(chain: [BundleReference(name: target.lastPathComponent, url: target)], predecessor: predecessor)
+      return verify(
+        chain: [BundleReference(name: target.lastPathComponent, url: target)], predecessor: predecessor, key: key,
+        days: nil)
     }
-    let bundles = try BundleStore(directory: target).bundles()
-    guard !bundles.isEmpty else {
-      throw EvidenceError("\(target.path) holds no bundles (folders with a \(Manifest.fileName))")
+    let all = try BundleStore(directory: target).bundles()
+    let start = from.map { Self.utcDay($0) }
+    let end = to.map { Self.utcDay($0) }
+    let selected = all.enumerated().filter { _, bundle in
+      let day = Self.day(of: bundle.name)
+      return (start.map { day >= $0 } ?? true) && (end.map { day <= $0 } ?? true)
     }
-    return verify(chain: bundles, predecessor: nil)
+    guard let first = selected.first else {
+      throw EvidenceError("\(target.path) holds no bundles\(from != nil || to != nil ? " in that range" : "")")
+    }
+    let days = (start ?? Self.day(of: first.element.name), end ?? Self.day(of: selected[selected.count - 1].element.name))
+    return verify(
+      chain: selected.map(\.element), predecessor: first.offset > 0 ? all[first.offset - 1] : nil, key: key, days: days)
   }
 
-  private func verify(chain: [BundleReference], predecessor: BundleReference?) -> VerificationReport {
+  /// `2026-11-29` for a date, in UTC.
+  static func utcDay(_ date: Date) -> String { String(Timestamp.format(date).prefix(10)) }
+
+  /// `2026-11-29` for a bundle named `20261129T…`.
+  static func day(of bundle: String) -> String {
+    let digits = Array(bundle.prefix(8))
+    guard digits.count == 8 else { return bundle }
+    return "\(String(digits[0..<4]))-\(String(digits[4..<6]))-\(String(digits[6..<8]))"
+  }
+
+  private func verify(
+    chain: [BundleReference], predecessor: BundleReference?, key: Curve25519.Signing.PublicKey?,
+    days: (String, String)?
+  ) -> VerificationReport {
     var problems: [VerificationProblem] = []
+    var signedBy: [String: String] = [:]
     var files = 0
     var bytes = 0
     var previous: (name: String, digest: String?)? = predecessor.map { ($0.name, manifestDigest(of: $0.url)) }
@@ -74,9 +113,65 @@ public struct Verifier: Sendable {
         checkLink(manifest.previous, of: bundle.name, after: previous, isFirst: index == 0 && predecessor == nil,
           problems: &problems)
       }
+      if let signer = checkSignature(bundle, key: key, problems: &problems) { signedBy[bundle.name] = signer }
       previous = (bundle.name, checked.digest)
     }
-    return VerificationReport(bundles: chain.map(\.name), filesChecked: files, bytesChecked: bytes, problems: problems)
+    let sealedDays = Set(chain.map { Self.day(of: $0.name) })
+    let missing = days.map { Self.days(from: $0.0, to: $0.1).filter { !sealedDays.contains($0) } } ?? []
+    return VerificationReport(
+      bundles: chain.map(\.name), filesChecked: files, bytesChecked: bytes, problems: problems, signedBy: signedBy,
+      daysWithoutBundle: missing)
+  }
+
+  /// Every UTC day from `first` to `last`, inclusive.
+  static func days(from first: String, to last: String) -> [String] {
+    guard var date = Timestamp.parse(first + "T00:00:00Z"), let end = Timestamp.parse(last + "T00:00:00Z") else {
+      return []
+    }
+    var result: [String] = []
+    while date <= end {
+      result.append(utcDay(date))
+      date = date.addingTimeInterval(86_400)
+    }
+    return result
+  }
+
+  /// Checks `manifest.sig` over `manifest.json`; returns the signer's fingerprint when the signature holds.
+  private func checkSignature(
+    _ bundle: BundleReference, key: Curve25519.Signing.PublicKey?, problems: inout [VerificationProblem]
+  ) -> String? {
+    let signatureURL = bundle.url.appendingPathComponent(BundleSignature.rawFileName)
+    let recordURL = bundle.url.appendingPathComponent(BundleSignature.fileName)
+    let hasSignature = FileManager.default.fileExists(atPath: signatureURL.path)
+    guard hasSignature || FileManager.default.fileExists(atPath: recordURL.path) else {
+      if key != nil {
+        problems.append(VerificationProblem(.unsigned, bundle: bundle.name, "no \(BundleSignature.rawFileName); the bundle is not signed"))
+      }
+      return nil
+    }
+    do {
+      let signature = try Data(contentsOf: signatureURL)
+      let manifest = try Data(contentsOf: bundle.url.appendingPathComponent(Manifest.fileName))
+      let verifier: Curve25519.Signing.PublicKey
+      if let key {
+        verifier = key
+      } else {
+        let record = try BundleJSON.decoder().decode(BundleSignature.self, from: Data(contentsOf: recordURL))
+        verifier = try BundleKeys.publicKey(fromPEM: record.publicKey, source: "\(bundle.name)/\(BundleSignature.fileName)")
+      }
+      guard verifier.isValidSignature(signature, for: manifest) else {
+        let whose = key == nil ? "the public key in \(BundleSignature.fileName)" : "the given key (\(BundleKeys.fingerprint(verifier)))"
+        problems.append(
+          VerificationProblem(
+            .signature, bundle: bundle.name, path: BundleSignature.rawFileName,
+            "the signature over \(Manifest.fileName) does not verify with \(whose)"))
+        return nil
+      }
+      return BundleKeys.fingerprint(verifier)
+    } catch {
+      problems.append(VerificationProblem(.signature, bundle: bundle.name, path: BundleSignature.fileName, "\(error)"))
+      return nil
+    }
   }
 
   private func checkLink(

@@ -149,6 +149,15 @@ public struct HTMLReport: ReportFormat {
     <td class="none">none: first bundle in the chain</td>
     {{/previousBundle}}
     </tr>
+    <tr>
+    <th scope="row">Signed by (Ed25519 key SHA-256)</th>
+    {{#signerFingerprint}}
+    <td class="mono hash">{{.}}</td>
+    {{/signerFingerprint}}
+    {{^signerFingerprint}}
+    <td class="none">not signed</td>
+    {{/signerFingerprint}}
+    </tr>
     </tbody>
     </table>
     <table>
@@ -475,6 +484,7 @@ struct HTMLPage: Sendable {
   let runRows: [HTMLRow]
   let manifestDigest: String?
   let previousBundle: String?
+  let signerFingerprint: String?
   let parameterRows: [HTMLRow]
   let counts: [HTMLCount]
   let total: String
@@ -501,6 +511,7 @@ struct HTMLPage: Sendable {
     ]
     manifestDigest = run.manifestDigest
     previousBundle = run.previousBundle
+    signerFingerprint = run.signerFingerprint
     let parameters = run.parameters
     parameterRows = [
       HTMLRow("Controls directory", parameters.controlsDirectory, style: "mono"),
@@ -694,6 +705,7 @@ extension HTMLPage: MustacheView {
     "runRows": \HTMLPage.runRows,
     "manifestDigest": \HTMLPage.manifestDigest,
     "previousBundle": \HTMLPage.previousBundle,
+    "signerFingerprint": \HTMLPage.signerFingerprint,
     "parameterRows": \HTMLPage.parameterRows,
     "counts": \HTMLPage.counts,
     "total": \HTMLPage.total,

@@ -67,6 +67,7 @@ public struct XMLReport: ReportFormat {
       try xml.element("chain") {
         if let digest = run.manifestDigest { try xml.element("manifestDigest", text: digest) }
         if let previous = run.previousBundle { try xml.element("previousBundle", text: previous) }
+        if let signer = run.signerFingerprint { try xml.element("signerFingerprint", text: signer) }
       }
     }
   }

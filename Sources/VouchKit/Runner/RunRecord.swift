@@ -135,11 +135,13 @@ public struct RunRecord: Sendable, Codable, Hashable {
   public var manifestDigest: String?
   /// The previous bundle in the chain, if any.
   public var previousBundle: String?
+  /// SHA-256 fingerprint of the Ed25519 key that signed the manifest, when signed.
+  public var signerFingerprint: String?
 
   public init(
     runID: String, bundleName: String, toolVersion: String, host: String, startedAt: Date, finishedAt: Date,
     parameters: RunParameters, definitionFiles: [DefinitionFile], results: [ControlResult],
-    manifestDigest: String? = nil, previousBundle: String? = nil
+    manifestDigest: String? = nil, previousBundle: String? = nil, signerFingerprint: String? = nil
   ) {
     self.runID = runID
     self.bundleName = bundleName
@@ -152,6 +154,7 @@ public struct RunRecord: Sendable, Codable, Hashable {
     self.results = results
     self.manifestDigest = manifestDigest
     self.previousBundle = previousBundle
+    self.signerFingerprint = signerFingerprint
   }
 
   public var counts: StatusCounts { StatusCounts(results) }

@@ -18,10 +18,13 @@ public struct RunOptions: Sendable {
   public var variablesFile: String?
   /// Where relative paths in definitions resolve from.
   public var baseDirectory: URL
+  /// Signs each bundle's manifest when set.
+  public var signingKey: BundleSigningKey?
 
   public init(
     evidenceDirectory: URL, concurrency: Int = 16, timeout: Double = 120, only: [String] = [], criteria: [String] = [],
-    controlsDirectory: String, variablesFile: String?, baseDirectory: URL
+    controlsDirectory: String, variablesFile: String?, baseDirectory: URL,
+    signingKey: BundleSigningKey? = nil
   ) {
     self.evidenceDirectory = evidenceDirectory
     self.concurrency = concurrency
@@ -31,6 +34,7 @@ public struct RunOptions: Sendable {
     self.controlsDirectory = controlsDirectory
     self.variablesFile = variablesFile
     self.baseDirectory = baseDirectory
+    self.signingKey = signingKey
   }
 
   /// Why a control is left out by the filters, or `nil` when it runs.
@@ -119,8 +123,10 @@ public struct Runner: Sendable {
         parameters: RunParameters(
           controlsDirectory: options.controlsDirectory, variablesFile: options.variablesFile,
           concurrency: options.concurrency, timeout: options.timeout, only: options.only, criteria: options.criteria),
-        definitionFiles: catalog.files, results: results, previousBundle: previous?.bundle)
-      let (bundle, digest) = try store.seal(staging: staging, record: record, previous: previous)
+        definitionFiles: catalog.files, results: results, previousBundle: previous?.bundle,
+        signerFingerprint: options.signingKey?.fingerprint)
+      let (bundle, digest) = try store.seal(
+        staging: staging, record: record, previous: previous, signingKey: options.signingKey)
       record.manifestDigest = digest
       return RunOutcome(record: record, bundle: bundle)
     } catch {

@@ -39,6 +39,9 @@ struct Run: AsyncParsableCommand {
   @Option(help: "Comma-separated criteria to run (`CC7.1`, or `CC7` for the series).", transform: Run.list)
   var criteria: [String] = []
 
+  @Option(help: "Ed25519 private key (PEM, from `vouch keygen`) to sign the bundle with; default: $VOUCH_SIGN_KEY.")
+  var signKey: String?
+
   static func list(_ text: String) -> [String] {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
   }
@@ -61,13 +64,23 @@ struct Run: AsyncParsableCommand {
       throw ExitCode(VouchExitCode.invalidInput.rawValue)
     }
     for warning in catalog.warnings { printError(warning.description) }
+    let signingKey: BundleSigningKey?
+    do {
+      signingKey = try (signKey ?? environment.variables["VOUCH_SIGN_KEY"]).map { path throws(KeyError) in
+        try BundleKeys.loadPrivateKey(URL(fileURLWithPath: path))
+      }
+    } catch {
+      printError("vouch run: \(error)")
+      throw ExitCode(VouchExitCode.invalidInput.rawValue)
+    }
 
     let progress: any RunProgress = TerminalProgress.isTerminal ? TerminalProgress() : LogProgress(logger: logger)
     let runner = Runner(environment: environment, logger: logger, progress: progress)
     let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     let options = RunOptions(
       evidenceDirectory: URL(fileURLWithPath: evidence), concurrency: concurrency, timeout: timeout, only: only,
-      criteria: criteria, controlsDirectory: controls, variablesFile: variables, baseDirectory: cwd)
+      criteria: criteria, controlsDirectory: controls, variablesFile: variables, baseDirectory: cwd,
+      signingKey: signingKey)
     let outcome: RunOutcome
     do {
       outcome = try await runner.run(catalog, options: options)
@@ -85,6 +98,7 @@ struct Run: AsyncParsableCommand {
     }
     let counts = outcome.record.counts
     print("bundle: \(outcome.bundle.path)")
+    if let fingerprint = outcome.record.signerFingerprint { print("signed by: \(fingerprint)") }
     for report in written.reports { print("report: \(report.path)") }
     print("controls: \(counts.pass) pass, \(counts.fail) fail, \(counts.error) error, \(counts.skipped) skipped")
     let code = VouchExitCode.forRun(counts)
