@@ -47,7 +47,7 @@ let package = Package(
     ),
     .testTarget(
       name: "VouchKitTests",
-      dependencies: ["VouchKit", "CCurl", "CLibXML2"],
+      dependencies: ["VouchKit", "CCurl", "CLibXML2", .product(name: "Yams", package: "Yams")],
       exclude: ["Fixtures"]
     ),
   ],
