@@ -38,7 +38,8 @@ import Testing
     try await Task.sleep(for: .milliseconds(200))
     task.cancel()
     let result = await task.result
-    #expect(ContinuousClock.now - started < .seconds(5))
+    // Well under the 30 s transfer timeout even on a loaded machine: the cancellation ended it, not the timeout.
+    #expect(ContinuousClock.now - started < .seconds(15))
     guard case .failure(let error) = result else {
       Issue.record("a cancelled transfer produced a response")
       return

@@ -154,7 +154,8 @@ import Testing
     let elapsed = ContinuousClock.now - started
     #expect(error?.kind == .timeout)
     #expect(error?.message.contains("timed out") == true)
-    #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(5), "took \(elapsed)")
+    // The silent server never answers: only the 1 s timeout can end the request (generous bound for loaded CI).
+    #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(15), "took \(elapsed)")
   }
 
   @Test func bodyOverTheCapIsStoredAsAPrefixAndHashedWhole() async throws {

@@ -46,7 +46,8 @@ import Testing
     ])
     let start = Date()
     let outcome = try await makeRunner().run(catalog, options: runOptions(temp, timeout: 0.5))
-    #expect(Date().timeIntervalSince(start) < 4, "a stuck collector must not hold the run beyond its timeout")
+    // The stuck collector ignores cancellation for 60 s; the run must end soon after the 0.5 s timeout instead.
+    #expect(Date().timeIntervalSince(start) < 30, "a stuck collector must not hold the run beyond its timeout")
     let byID = Dictionary(uniqueKeysWithValues: outcome.record.results.map { ($0.id, $0) })
     #expect(byID["boom"]?.status == .error)
     #expect(byID["boom"]?.reason == "scripted failure for boom")

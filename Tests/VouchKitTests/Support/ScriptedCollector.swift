@@ -39,9 +39,14 @@ struct ScriptedCollector: Collector {
     case "hang":
       try await Task.sleep(for: .seconds(3600))
     case "hang-uncancellable":
-      // Ignores cancellation, like a collector stuck in a blocking call.
-      let deadline = Date().addingTimeInterval(5)
-      while Date() < deadline { usleep(10_000) }
+      // Ignores cancellation for a minute, like a collector stuck in a blocking call; the blocking happens on its
+      // own thread so the test process's cooperative pool stays free.
+      await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+        Thread {
+          sleep(60)
+          done.resume()
+        }.start()
+      }
     default:
       break
     }
