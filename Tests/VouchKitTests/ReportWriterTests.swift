@@ -39,9 +39,9 @@ import Testing
     let written = try ReportWriter(clock: clock).write(run, to: workspace.reports, bundle: bundle)
 
     let folder = workspace.reports.appendingPathComponent(run.bundleName)
-    #expect(written.reports.map(\.path) == ["report.html", "report.xml", "report.junit.xml"].map { folder.appendingPathComponent($0).path })
+    #expect(written.reports.map(\.path) == ["report.html", "report.xml", "report.junit.xml", "report.oscal.json"].map { folder.appendingPathComponent($0).path })
     let top = workspace.reports
-    #expect(written.latest.map(\.path) == ["latest.html", "latest.xml", "latest.junit.xml"].map { top.appendingPathComponent($0).path })
+    #expect(written.latest.map(\.path) == ["latest.html", "latest.xml", "latest.junit.xml", "latest.oscal.json"].map { top.appendingPathComponent($0).path })
     for url in written.reports + written.latest { #expect(FileManager.default.fileExists(atPath: url.path)) }
     let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".tmp") }
     #expect(leftovers.isEmpty)
