@@ -35,7 +35,13 @@ enum ReportFixtures {
       ],
       results: [passing(), failing(), erroring(), skipped()],
       manifestDigest: digest("manifest"), previousBundle: "20261128T060000Z-99aa88bb",
-      signerFingerprint: digest("signing key"))
+      signerFingerprint: digest("signing key"),
+      comparison: RunComparison(
+        previousBundle: "20261128T060000Z-99aa88bb",
+        newlyFailing: [RunComparison.Change(id: "backup.recent", from: .pass, to: .fail)],
+        fixed: [RunComparison.Change(id: "access.mfa-enforced", from: .error, to: .pass)],
+        otherChanges: [RunComparison.Change(id: "hr.policy-ack", from: .pass, to: .skipped)],
+        added: ["endpoint.tls"], removed: ["legacy.vpn"]))
   }
 
   static func passing() -> ControlResult {

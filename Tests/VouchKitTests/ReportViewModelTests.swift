@@ -16,6 +16,9 @@ import Testing
     #expect(fieldsMatch(try #require(page.runRows.first)))
     #expect(fieldsMatch(try #require(page.counts.first)))
     #expect(fieldsMatch(try #require(page.definitionFiles.first)))
+    let comparison = try #require(page.comparison)
+    #expect(fieldsMatch(comparison))
+    #expect(fieldsMatch(try #require(comparison.changes.first)))
     let controls = page.controls
     #expect(controls.allSatisfy(fieldsMatch))
     #expect(fieldsMatch(try #require(controls.compactMap(\.problem).first)))

@@ -165,6 +165,15 @@ public struct BundleStore: Sendable {
     try BundleJSON.decoder().decode(Manifest.self, from: Data(contentsOf: bundle.appendingPathComponent(Manifest.fileName)))
   }
 
+  /// Reads back the run record of the sealed bundle `name` in this folder.
+  public func loadRecord(named name: String) throws(EvidenceError) -> RunRecord {
+    do {
+      return try loadRecord(directory.appendingPathComponent(name))
+    } catch {
+      throw EvidenceError("cannot read the results of bundle \(name) in \(directory.path): \(error)")
+    }
+  }
+
   /// Reads back the run record of a sealed bundle (for reports over past runs).
   public func loadRecord(_ bundle: URL) throws -> RunRecord {
     let decoder = BundleJSON.decoder()
@@ -176,7 +185,8 @@ public struct BundleStore: Sendable {
       runID: metadata.runID, bundleName: metadata.bundle, toolVersion: metadata.toolVersion, host: metadata.host,
       startedAt: metadata.startedAt, finishedAt: metadata.finishedAt, parameters: metadata.parameters,
       definitionFiles: metadata.definitionFiles, results: results.results, manifestDigest: Digest.sha256(manifestData),
-      previousBundle: manifest.previous?.bundle, signerFingerprint: metadata.signerFingerprint)
+      previousBundle: manifest.previous?.bundle, signerFingerprint: metadata.signerFingerprint,
+      comparison: results.comparison)
   }
 
   /// Flushes every file so a power cut after the rename cannot leave a sealed bundle with empty files.
@@ -241,10 +251,12 @@ struct ResultsFile: Codable {
   let format: String
   let counts: StatusCounts
   let results: [ControlResult]
+  let comparison: RunComparison?
 
   init(_ record: RunRecord) {
     format = "vouch-results/1"
     counts = record.counts
     results = record.results
+    comparison = record.comparison
   }
 }

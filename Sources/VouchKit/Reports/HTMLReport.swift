@@ -190,6 +190,27 @@ public struct HTMLReport: ReportFormat {
     </tr>
     </tbody>
     </table>
+    {{#comparison}}
+    <table>
+    <caption>Changes since {{previousBundle}}</caption>
+    {{#problem}}
+    <tbody><tr><td class="none">Not compared: {{.}}</td></tr></tbody>
+    {{/problem}}
+    {{#hasChanges}}
+    <thead>
+    <tr><th scope="col">Change</th><th scope="col">Control</th><th scope="col">Before</th><th scope="col">Now</th></tr>
+    </thead>
+    <tbody>
+    {{#changes}}
+    <tr><td>{{change}}</td><td><code>{{controlID}}</code></td><td>{{before}}</td><td>{{now}}</td></tr>
+    {{/changes}}
+    </tbody>
+    {{/hasChanges}}
+    {{#unchanged}}
+    <tbody><tr><td class="none">No control changed status; none was added or removed.</td></tr></tbody>
+    {{/unchanged}}
+    </table>
+    {{/comparison}}
     </section>
     <section aria-labelledby="controls-heading">
     <h2 id="controls-heading">Controls</h2>
@@ -471,6 +492,37 @@ struct HTMLControl: Sendable {
   let hasArtifacts: Bool
 }
 
+/// The "changes since the previous run" table; `problem` says why it could not be made.
+struct HTMLComparison: Sendable {
+  let previousBundle: String
+  let problem: String?
+  let changes: [HTMLChange]
+  let hasChanges: Bool
+  let unchanged: Bool
+
+  init(_ comparison: RunComparison) {
+    previousBundle = comparison.previousBundle
+    problem = comparison.problem
+    func rows(_ label: String, _ list: [RunComparison.Change]) -> [HTMLChange] {
+      list.map { HTMLChange(change: label, controlID: $0.id, before: $0.from.rawValue, now: $0.to.rawValue) }
+    }
+    changes =
+      rows("Newly failing", comparison.newlyFailing) + rows("Fixed", comparison.fixed)
+      + rows("Status changed", comparison.otherChanges)
+      + comparison.added.map { HTMLChange(change: "New control", controlID: $0, before: "—", now: "—") }
+      + comparison.removed.map { HTMLChange(change: "Removed control", controlID: $0, before: "—", now: "—") }
+    hasChanges = !changes.isEmpty
+    unchanged = changes.isEmpty && comparison.problem == nil
+  }
+}
+
+struct HTMLChange: Sendable {
+  let change: String
+  let controlID: String
+  let before: String
+  let now: String
+}
+
 struct HTMLDefinitionFile: Sendable {
   let path: String
   let sha256: String
@@ -487,6 +539,7 @@ struct HTMLPage: Sendable {
   let signerFingerprint: String?
   let parameterRows: [HTMLRow]
   let counts: [HTMLCount]
+  let comparison: HTMLComparison?
   let total: String
   let hasControls: Bool
   let controls: [HTMLControl]
@@ -535,6 +588,7 @@ struct HTMLPage: Sendable {
       return HTMLCount(status: status.rawValue, statusLabel: Self.label(status), count: String(count))
     }
     total = String(statusCounts.total)
+    comparison = run.comparison.map(HTMLComparison.init)
     hasControls = !run.results.isEmpty
     controls = run.results.map { Self.control($0, bundleHref: context.bundleHref, fragmentBase: documentName) }
     definitionFiles = run.definitionFiles.map { HTMLDefinitionFile(path: $0.path, sha256: $0.sha256) }
@@ -708,10 +762,30 @@ extension HTMLPage: MustacheView {
     "signerFingerprint": \HTMLPage.signerFingerprint,
     "parameterRows": \HTMLPage.parameterRows,
     "counts": \HTMLPage.counts,
+    "comparison": \HTMLPage.comparison,
     "total": \HTMLPage.total,
     "hasControls": \HTMLPage.hasControls,
     "controls": \HTMLPage.controls,
     "definitionFiles": \HTMLPage.definitionFiles,
     "hasDefinitionFiles": \HTMLPage.hasDefinitionFiles,
+  ]
+}
+
+extension HTMLComparison: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLComparison> & Sendable] = [
+    "previousBundle": \HTMLComparison.previousBundle,
+    "problem": \HTMLComparison.problem,
+    "changes": \HTMLComparison.changes,
+    "hasChanges": \HTMLComparison.hasChanges,
+    "unchanged": \HTMLComparison.unchanged,
+  ]
+}
+
+extension HTMLChange: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLChange> & Sendable] = [
+    "change": \HTMLChange.change,
+    "controlID": \HTMLChange.controlID,
+    "before": \HTMLChange.before,
+    "now": \HTMLChange.now,
   ]
 }

@@ -29,6 +29,9 @@ public struct XMLReport: ReportFormat {
       try xml.attribute("error", String(counts.error))
       try xml.attribute("skipped", String(counts.skipped))
     }
+    if let comparison = run.comparison {
+      try writeComparison(comparison, to: xml)
+    }
     try xml.element("definitionFiles") {
       for file in run.definitionFiles {
         try xml.element("file") {
@@ -174,5 +177,26 @@ public struct XMLReport: ReportFormat {
     if value.isNaN { return "NaN" }
     if value.isInfinite { return value < 0 ? "-INF" : "INF" }
     return "\(value)"
+  }
+
+  /// `<changes>`: what moved since the previous bundle, or why that could not be said.
+  private func writeComparison(_ comparison: RunComparison, to xml: XMLTextWriter) throws {
+    try xml.element("changes") {
+      try xml.attribute("previousBundle", comparison.previousBundle)
+      if let problem = comparison.problem { try xml.element("problem", text: problem) }
+      for (name, list) in [
+        ("newlyFailing", comparison.newlyFailing), ("fixed", comparison.fixed), ("changed", comparison.otherChanges),
+      ] {
+        for change in list {
+          try xml.element(name) {
+            try xml.attribute("id", change.id)
+            try xml.attribute("from", change.from.rawValue)
+            try xml.attribute("to", change.to.rawValue)
+          }
+        }
+      }
+      for id in comparison.added { try xml.element("added") { try xml.attribute("id", id) } }
+      for id in comparison.removed { try xml.element("removed") { try xml.attribute("id", id) } }
+    }
   }
 }

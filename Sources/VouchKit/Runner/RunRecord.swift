@@ -137,11 +137,14 @@ public struct RunRecord: Sendable, Codable, Hashable {
   public var previousBundle: String?
   /// SHA-256 fingerprint of the Ed25519 key that signed the manifest, when signed.
   public var signerFingerprint: String?
+  /// Changes since the previous bundle; `nil` for the first bundle of a chain.
+  public var comparison: RunComparison?
 
   public init(
     runID: String, bundleName: String, toolVersion: String, host: String, startedAt: Date, finishedAt: Date,
     parameters: RunParameters, definitionFiles: [DefinitionFile], results: [ControlResult],
-    manifestDigest: String? = nil, previousBundle: String? = nil, signerFingerprint: String? = nil
+    manifestDigest: String? = nil, previousBundle: String? = nil, signerFingerprint: String? = nil,
+    comparison: RunComparison? = nil
   ) {
     self.runID = runID
     self.bundleName = bundleName
@@ -155,6 +158,7 @@ public struct RunRecord: Sendable, Codable, Hashable {
     self.manifestDigest = manifestDigest
     self.previousBundle = previousBundle
     self.signerFingerprint = signerFingerprint
+    self.comparison = comparison
   }
 
   public var counts: StatusCounts { StatusCounts(results) }

@@ -117,6 +117,7 @@ public struct Runner: Sendable {
       let staging = try store.createStaging(bundleName)
       let previous = try store.chainHead()
       let results = await execute(catalog, options: options, staging: staging)
+      let comparison = previous.map { link in compare(results, with: link.bundle, in: store) }
       var record = RunRecord(
         runID: runID, bundleName: bundleName, toolVersion: environment.toolVersion, host: environment.hostname,
         startedAt: startedAt, finishedAt: environment.clock.now(),
@@ -124,13 +125,24 @@ public struct Runner: Sendable {
           controlsDirectory: options.controlsDirectory, variablesFile: options.variablesFile,
           concurrency: options.concurrency, timeout: options.timeout, only: options.only, criteria: options.criteria),
         definitionFiles: catalog.files, results: results, previousBundle: previous?.bundle,
-        signerFingerprint: options.signingKey?.fingerprint)
+        signerFingerprint: options.signingKey?.fingerprint, comparison: comparison)
       let (bundle, digest) = try store.seal(
         staging: staging, record: record, previous: previous, signingKey: options.signingKey)
       record.manifestDigest = digest
       return RunOutcome(record: record, bundle: bundle)
     } catch {
       throw .evidence(error)
+    }
+  }
+
+  /// Compares with the previous bundle; an unreadable one must not stop tonight's evidence, so the problem is
+  /// logged and carried into the reports instead.
+  func compare(_ results: [ControlResult], with previous: String, in store: BundleStore) -> RunComparison {
+    do {
+      return RunComparison(previous: try store.loadRecord(named: previous), current: results)
+    } catch {
+      logger.error("cannot compare with the previous run", metadata: ["bundle": "\(previous)", "reason": "\(error)"])
+      return .unavailable(previousBundle: previous, problem: error.description)
     }
   }
 
