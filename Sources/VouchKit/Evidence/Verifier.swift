@@ -8,6 +8,7 @@ public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
     case brokenLink = "broken-link"
     case unsigned
     case signature
+    case pruneRecord = "prune-record"
   }
 
   public let kind: Kind
@@ -49,7 +50,8 @@ public struct Verifier: Sendable {
 
   /// Verifies a single bundle (a folder holding `manifest.json`) or every bundle of an evidence folder.
   ///
-  /// A single bundle's link is checked against its predecessor when that sits next to it in the same folder.
+  /// A single bundle's link is checked against the bundle it names when that sits in the same folder (a sample folder
+  /// holds non-consecutive bundles, so "the one before it" would be the wrong comparison).
   ///
   /// - Parameters:
   ///   - key: when given, every bundle must carry a valid signature by this key; without it, signatures present are
@@ -65,11 +67,12 @@ public struct Verifier: Sendable {
     }
     if FileManager.default.fileExists(atPath: target.appendingPathComponent(Manifest.fileName).path) {
       let store = BundleStore(directory: target.deletingLastPathComponent())
-      let chain = try store.bundles()
-      let predecessor = chain.firstIndex { $0.name == target.lastPathComponent }.flatMap { $0 > 0 ? chain[$0 - 1] : nil }
+      // An unreadable manifest is reported by the bundle check below; here it only means no link to follow.
+      let linked = (try? store.loadManifest(target))?.previous?.bundle
+      let predecessor = try store.bundles().first { $0.name == linked }
       return verify(
         chain: [BundleReference(name: target.lastPathComponent, url: target)], predecessor: predecessor, key: key,
-        days: nil)
+        days: nil, pruned: Pruner.records(in: store.directory, key: key), requireFirstLink: false)
     }
     let all = try BundleStore(directory: target).bundles()
     let start = from.map { Self.utcDay($0) }
@@ -83,7 +86,8 @@ public struct Verifier: Sendable {
     }
     let days = (start ?? Self.day(of: first.element.name), end ?? Self.day(of: selected[selected.count - 1].element.name))
     return verify(
-      chain: selected.map(\.element), predecessor: first.offset > 0 ? all[first.offset - 1] : nil, key: key, days: days)
+      chain: selected.map(\.element), predecessor: first.offset > 0 ? all[first.offset - 1] : nil, key: key, days: days,
+      pruned: Pruner.records(in: target, key: key), requireFirstLink: true)
   }
 
   /// `2026-11-29` for a date, in UTC.
@@ -98,9 +102,14 @@ public struct Verifier: Sendable {
 
   private func verify(
     chain: [BundleReference], predecessor: BundleReference?, key: Curve25519.Signing.PublicKey?,
-    days: (String, String)?
+    days: (String, String)?, pruned records: [Pruner.Found], requireFirstLink: Bool
   ) -> VerificationReport {
-    var problems: [VerificationProblem] = []
+    var problems: [VerificationProblem] = records.flatMap { found in
+      found.problems.map { VerificationProblem(.pruneRecord, bundle: found.file, $0) }
+    }
+    let pruned = Dictionary(
+      records.compactMap(\.record).flatMap(\.bundles).map { ($0.bundle, $0.manifestSHA256) },
+      uniquingKeysWith: { first, _ in first })
     var signedBy: [String: String] = [:]
     var files = 0
     var bytes = 0
@@ -110,8 +119,9 @@ public struct Verifier: Sendable {
       files += checked.files
       bytes += checked.bytes
       if let manifest = checked.manifest {
-        checkLink(manifest.previous, of: bundle.name, after: previous, isFirst: index == 0 && predecessor == nil,
-          problems: &problems)
+        checkLink(
+          manifest.previous, of: bundle.name, after: previous,
+          isFirst: requireFirstLink && index == 0 && predecessor == nil, pruned: pruned, problems: &problems)
       }
       if let signer = checkSignature(bundle, key: key, problems: &problems) { signedBy[bundle.name] = signer }
       previous = (bundle.name, checked.digest)
@@ -176,13 +186,24 @@ public struct Verifier: Sendable {
 
   private func checkLink(
     _ link: Manifest.Link?, of bundle: String, after previous: (name: String, digest: String?)?, isFirst: Bool,
-    problems: inout [VerificationProblem]
+    pruned: [String: String], problems: inout [VerificationProblem]
   ) {
     switch (link, previous) {
     case (nil, nil):
       return
     case (let link?, nil):
       guard isFirst else { return }
+      if let recorded = pruned[link.bundle] {
+        // The predecessor was pruned: its recorded manifest digest stands in for the missing bundle.
+        if recorded != link.manifestSHA256 {
+          problems.append(
+            VerificationProblem(
+              .brokenLink, bundle: bundle,
+              "links to pruned \(link.bundle) with manifest SHA-256 \(link.manifestSHA256), but the prune record says \(recorded)"
+            ))
+        }
+        return
+      }
       problems.append(
         VerificationProblem(
           .brokenLink, bundle: bundle,

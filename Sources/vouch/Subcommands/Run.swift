@@ -5,7 +5,7 @@ import VouchKit
 
 struct Run: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Collect evidence for every control, seal a bundle and write the HTML and XML reports.",
+    abstract: "Collect evidence for every control, seal a bundle and write the reports (HTML, XML, JUnit, OSCAL).",
     discussion: """
       Meant for cron, a systemd timer or a Kubernetes CronJob. Refuses to start on invalid definitions (exit 3) \
       or while another run holds the evidence folder (exit 4). Otherwise exits 0 when every control that ran \
