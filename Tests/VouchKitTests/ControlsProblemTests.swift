@@ -29,7 +29,7 @@ import Testing
         "control.yaml:1:1: error: owner: missing required key 'owner'",
         "control.yaml:5:1: error: ownr: unknown key 'ownr' (did you mean 'owner'?)",
         "control.yaml:8:1: error: colour: unknown key 'colour' (known keys: id, title, description, criteria, owner,"
-          + " severity, frequency, enabled, for_each, collector, expect)",
+          + " severity, frequency, enabled, not_applicable, for_each, collector, expect)",
       ])
   }
 

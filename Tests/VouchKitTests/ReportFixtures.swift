@@ -41,7 +41,15 @@ enum ReportFixtures {
         newlyFailing: [RunComparison.Change(id: "backup.recent", from: .pass, to: .fail)],
         fixed: [RunComparison.Change(id: "access.mfa-enforced", from: .error, to: .pass)],
         otherChanges: [RunComparison.Change(id: "hr.policy-ack", from: .pass, to: .skipped)],
-        added: ["endpoint.tls"], removed: ["legacy.vpn"]))
+        added: ["endpoint.tls"], removed: ["legacy.vpn"]),
+      waivers: [
+        WaiverOutcome(
+          waiver: waiver("W-2026-007", control: "endpoint", target: "api", expires: "2027-01-31T00:00:00Z"),
+          state: .active, appliedTo: [], failingBecauseExpired: []),
+        WaiverOutcome(
+          waiver: waiver("W-2026-003", control: "backup.recent", target: nil, expires: "2026-11-15T00:00:00Z"),
+          state: .expired, appliedTo: [], failingBecauseExpired: ["backup.recent"]),
+      ])
   }
 
   static func passing() -> ControlResult {
@@ -128,6 +136,13 @@ enum ReportFixtures {
       expectations: ["tls_version one-of [\"1.2\", \"1.3\"]"], findings: [], artifacts: [], evidence: [:],
       startedAt: date("2026-11-29T06:00:01Z"), finishedAt: date("2026-11-29T06:00:07Z"),
       source: SourceLocation(file: "controls/access.yaml", line: 30, column: 3), sourceDigest: digest("access.yaml"))
+  }
+
+  static func waiver(_ id: String, control: String, target: String?, expires: String) -> Waiver {
+    Waiver(
+      id: id, control: control, target: target, justification: "Vendor fix scheduled; compensating monitoring in place.",
+      approver: "CISO", approvedAt: date("2026-10-01T00:00:00Z"), expires: date(expires), risk: .medium,
+      source: SourceLocation(file: "waivers/\(id).yaml", line: 1, column: 5))
   }
 
   static func skipped() -> ControlResult {

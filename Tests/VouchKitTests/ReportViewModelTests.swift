@@ -16,6 +16,7 @@ import Testing
     #expect(fieldsMatch(try #require(page.runRows.first)))
     #expect(fieldsMatch(try #require(page.counts.first)))
     #expect(fieldsMatch(try #require(page.definitionFiles.first)))
+    #expect(fieldsMatch(try #require(page.waivers.first)))
     let comparison = try #require(page.comparison)
     #expect(fieldsMatch(comparison))
     #expect(fieldsMatch(try #require(comparison.changes.first)))

@@ -142,10 +142,14 @@ public struct CollectorOutput: Sendable {
   public var facts: [String: FactValue]
   /// Fact name → artifact paths relative to the bundle.
   public var evidence: [String: [String]]
+  /// When the evidence itself dates from, if not from now (an attested document's last review). Evidence older than
+  /// the control's `frequency` makes the control `stale`.
+  public var evidenceDate: Date?
 
-  public init(facts: [String: FactValue] = [:], evidence: [String: [String]] = [:]) {
+  public init(facts: [String: FactValue] = [:], evidence: [String: [String]] = [:], evidenceDate: Date? = nil) {
     self.facts = facts
     self.evidence = evidence
+    self.evidenceDate = evidenceDate
   }
 }
 

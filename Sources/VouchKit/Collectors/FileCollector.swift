@@ -80,7 +80,7 @@ public struct FileCollector: Collector {
     var evidence: [String: [String]] = [:]
     for name in ["sha256", "size", "file_name"] { evidence[name] = [copy.path] }
     for name in ["attested_by", "reviewed_at", "age_days"] { evidence[name] = [record.path] }
-    return CollectorOutput(facts: facts, evidence: evidence)
+    return CollectorOutput(facts: facts, evidence: evidence, evidenceDate: reviewedAt)
   }
 
   /// A safe artifact name that keeps the original extension readable (`document-soc2-report.pdf`).

@@ -32,8 +32,8 @@ struct ControlBuilder {
   let digest: String
 
   static let keys = [
-    "id", "title", "description", "criteria", "owner", "severity", "frequency", "enabled", "for_each", "collector",
-    "expect",
+    "id", "title", "description", "criteria", "owner", "severity", "frequency", "enabled", "not_applicable",
+    "for_each", "collector", "expect",
   ]
   static let requiredKeys = ["id", "title", "description", "criteria", "owner", "severity", "frequency", "collector"]
 
@@ -138,6 +138,7 @@ struct ControlBuilder {
     let severity = fields["severity"].flatMap { self.severity($0, problems: &problems) }
     let frequency = fields["frequency"].flatMap { self.frequency($0, problems: &problems) }
     let enabled = fields["enabled"].map { boolean($0, problems: &problems) } ?? true
+    let notApplicable = fields["not_applicable"].flatMap { text($0, problems: &problems) }
     let invocation = fields["collector"].flatMap { collector($0, problems: &problems) }
     let collectorType = fields["collector"]?.value.entries?.first { $0.name == "kind" }?.value.text.flatMap {
       CollectorRegistry.collector(kind: $0, in: collectors)
@@ -150,7 +151,7 @@ struct ControlBuilder {
     let definition = ControlDefinition(
       id: id, title: title, description: description, criteria: criteria, owner: owner, severity: severity,
       frequency: frequency, enabled: enabled, target: target, collector: invocation, expectations: expectations,
-      source: document.location(in: file), sourceDigest: digest, secrets: secrets)
+      source: document.location(in: file), sourceDigest: digest, secrets: secrets, notApplicable: notApplicable)
     return BuiltControl(definition: definition, idLocation: idEntry.value.location(in: file))
   }
 

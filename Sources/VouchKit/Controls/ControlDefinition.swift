@@ -92,11 +92,13 @@ public struct ControlDefinition: Sendable {
   public let sourceDigest: String
   /// Values substituted from `${env.…}`; redacted everywhere in the bundle.
   public let secrets: Set<String>
+  /// Why the control does not apply (`not_applicable:`); such a control is reported, never run.
+  public let notApplicable: String?
 
   public init(
     id: String, title: String, description: String, criteria: [String], owner: String, severity: Severity,
     frequency: Frequency, enabled: Bool, target: String?, collector: CollectorInvocation, expectations: [Expectation],
-    source: SourceLocation, sourceDigest: String, secrets: Set<String>
+    source: SourceLocation, sourceDigest: String, secrets: Set<String>, notApplicable: String? = nil
   ) {
     self.id = id
     self.title = title
@@ -112,6 +114,7 @@ public struct ControlDefinition: Sendable {
     self.source = source
     self.sourceDigest = sourceDigest
     self.secrets = secrets
+    self.notApplicable = notApplicable
   }
 }
 

@@ -32,7 +32,7 @@ public struct ControlLoader: Sendable {
     var files: [DefinitionFile] = []
 
     var variableSet = VariableSet()
-    if let variables, let source = read(variables, paths: paths, files: &files, problems: &problems) {
+    if let variables, let source = Self.read(variables, paths: paths, files: &files, problems: &problems) {
       let file = paths.display(variables)
       let parsed = YAMLSource(text: source.text, file: file)
       problems += parsed.problems
@@ -46,8 +46,8 @@ public struct ControlLoader: Sendable {
     }
 
     var built: [BuiltControl] = []
-    for url in definitionFiles(in: directory, paths: paths, problems: &problems) {
-      guard let source = read(url, paths: paths, files: &files, problems: &problems) else { continue }
+    for url in Self.definitionFiles(in: directory, paths: paths, problems: &problems) {
+      guard let source = Self.read(url, paths: paths, files: &files, problems: &problems) else { continue }
       let file = paths.display(url)
       let parsed = YAMLSource(text: source.text, file: file)
       problems += parsed.problems
@@ -79,7 +79,7 @@ public struct ControlLoader: Sendable {
   }
 
   /// Groups problems by file (in the order files were read) and sorts each file's problems by position.
-  private static func ordered(_ problems: [DefinitionProblem]) -> [DefinitionProblem] {
+  static func ordered(_ problems: [DefinitionProblem]) -> [DefinitionProblem] {
     var fileOrder: [String: Int] = [:]
     for problem in problems where fileOrder[problem.location.file] == nil {
       fileOrder[problem.location.file] = fileOrder.count
@@ -91,7 +91,7 @@ public struct ControlLoader: Sendable {
     }.map(\.element)
   }
 
-  private func read(_ url: URL, paths: DisplayPath, files: inout [DefinitionFile], problems: inout [DefinitionProblem])
+  static func read(_ url: URL, paths: DisplayPath, files: inout [DefinitionFile], problems: inout [DefinitionProblem])
     -> (text: String, digest: String)?
   {
     let file = paths.display(url)
@@ -116,14 +116,17 @@ public struct ControlLoader: Sendable {
   }
 
   /// Every definition file under `directory`, sorted by path so loading order never depends on the file system.
-  private func definitionFiles(in directory: URL, paths: DisplayPath, problems: inout [DefinitionProblem]) -> [URL] {
+  static func definitionFiles(
+    in directory: URL, paths: DisplayPath, problems: inout [DefinitionProblem], folderName: String = "controls",
+    requireFiles: Bool = true
+  ) -> [URL] {
     let location = SourceLocation(file: paths.display(directory), line: 1, column: 1)
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue
     else {
       problems.append(
         DefinitionProblem(
-          at: location, field: "", "controls directory not found", hint: "pass the folder holding *.yaml"))
+          at: location, field: "", "\(folderName) directory not found", hint: "pass the folder holding *.yaml"))
       return []
     }
     var found: [URL] = []
@@ -148,7 +151,7 @@ public struct ControlLoader: Sendable {
         }
       }
     }
-    if found.isEmpty {
+    if found.isEmpty && requireFiles {
       problems.append(
         DefinitionProblem(
           at: location, field: "", "no control definitions found", hint: "add *.yaml or *.yml files to this folder"))

@@ -186,7 +186,7 @@ public struct BundleStore: Sendable {
       startedAt: metadata.startedAt, finishedAt: metadata.finishedAt, parameters: metadata.parameters,
       definitionFiles: metadata.definitionFiles, results: results.results, manifestDigest: Digest.sha256(manifestData),
       previousBundle: manifest.previous?.bundle, signerFingerprint: metadata.signerFingerprint,
-      comparison: results.comparison)
+      comparison: results.comparison, waivers: results.waivers ?? [])
   }
 
   /// Flushes every file so a power cut after the rename cannot leave a sealed bundle with empty files.
@@ -252,11 +252,14 @@ struct ResultsFile: Codable {
   let counts: StatusCounts
   let results: [ControlResult]
   let comparison: RunComparison?
+  /// Absent in bundles sealed before waivers existed.
+  let waivers: [WaiverOutcome]?
 
   init(_ record: RunRecord) {
     format = "vouch-results/1"
     counts = record.counts
     results = record.results
     comparison = record.comparison
+    waivers = record.waivers
   }
 }

@@ -90,7 +90,10 @@ public struct HTMLReport: ReportFormat {
     .status-pass { color: #1e6b34; background: #e6f4ea; border-color: #9fd4ad; }
     .status-fail { color: #a4161a; background: #fdecea; border-color: #f2a7a2; }
     .status-error { color: #8a4b00; background: #fff4e5; border-color: #f3c27a; }
-    .status-skipped { color: #4a5361; background: #eef0f3; border-color: #c3c9d1; }
+    .status-stale { color: #6b4e00; background: #fff8d6; border-color: #e8d27a; }
+    .status-waived { color: #4b2e83; background: #f1ebfb; border-color: #c7b3ea; }
+    .waiver-expired td { color: #a4161a; }
+    .status-skipped, .status-not-applicable { color: #4a5361; background: #eef0f3; border-color: #c3c9d1; }
     .severity-critical { color: #a4161a; font-weight: 700; }
     .severity-high { color: #8a4b00; font-weight: 700; }
     .summary { width: auto; }
@@ -373,6 +376,25 @@ public struct HTMLReport: ReportFormat {
     {{/hasArtifacts}}
     </section>
     {{/controls}}
+    <section aria-labelledby="waivers-heading">
+    <h2 id="waivers-heading">Waivers</h2>
+    {{#hasWaivers}}
+    <table>
+    <caption>Every waiver known to this run</caption>
+    <thead>
+    <tr><th scope="col">Waiver</th><th scope="col">Control</th><th scope="col">State</th><th scope="col">Risk</th><th scope="col">Approved</th><th scope="col">Expires</th><th scope="col">Waived controls</th><th scope="col">Justification</th></tr>
+    </thead>
+    <tbody>
+    {{#waivers}}
+    <tr class="waiver-{{state}}"><td><code>{{id}}</code></td><td><code>{{control}}</code></td><td><strong>{{stateLabel}}</strong></td><td>{{risk}}</td><td>{{approver}}, {{approvedAt}}</td><td>{{expires}}</td><td>{{appliedTo}}</td><td>{{justification}}</td></tr>
+    {{/waivers}}
+    </tbody>
+    </table>
+    {{/hasWaivers}}
+    {{^hasWaivers}}
+    <p class="none">No waivers.</p>
+    {{/hasWaivers}}
+    </section>
     <section aria-labelledby="definitions-heading">
     <h2 id="definitions-heading">Definition files</h2>
     {{#hasDefinitionFiles}}
@@ -492,6 +514,42 @@ struct HTMLControl: Sendable {
   let hasArtifacts: Bool
 }
 
+/// One row of the waivers table.
+struct HTMLWaiver: Sendable {
+  let id: String
+  let control: String
+  let state: String
+  let stateLabel: String
+  let risk: String
+  let approver: String
+  let approvedAt: String
+  let expires: String
+  let appliedTo: String
+  let justification: String
+
+  init(_ outcome: WaiverOutcome) {
+    let waiver = outcome.waiver
+    id = waiver.id
+    control = waiver.target.map { "\(waiver.control).\($0)" } ?? waiver.control
+    state = outcome.state.rawValue
+    switch outcome.state {
+    case .applied: stateLabel = "Applied"
+    case .active: stateLabel = "In force, unused"
+    case .pending: stateLabel = "Not yet in force"
+    case .expired:
+      stateLabel =
+        outcome.failingBecauseExpired.isEmpty
+        ? "EXPIRED" : "EXPIRED: \(outcome.failingBecauseExpired.joined(separator: ", ")) fail again"
+    }
+    risk = waiver.risk.rawValue
+    approver = waiver.approver
+    approvedAt = Timestamp.format(waiver.approvedAt)
+    expires = Timestamp.format(waiver.expires)
+    appliedTo = outcome.appliedTo.isEmpty ? "—" : outcome.appliedTo.joined(separator: ", ")
+    justification = waiver.justification
+  }
+}
+
 /// The "changes since the previous run" table; `problem` says why it could not be made.
 struct HTMLComparison: Sendable {
   let previousBundle: String
@@ -540,6 +598,8 @@ struct HTMLPage: Sendable {
   let parameterRows: [HTMLRow]
   let counts: [HTMLCount]
   let comparison: HTMLComparison?
+  let waivers: [HTMLWaiver]
+  let hasWaivers: Bool
   let total: String
   let hasControls: Bool
   let controls: [HTMLControl]
@@ -578,17 +638,12 @@ struct HTMLPage: Sendable {
     ]
     let statusCounts = run.counts
     counts = ControlStatus.allCases.map { status in
-      let count: Int
-      switch status {
-      case .pass: count = statusCounts.pass
-      case .fail: count = statusCounts.fail
-      case .error: count = statusCounts.error
-      case .skipped: count = statusCounts.skipped
-      }
-      return HTMLCount(status: status.rawValue, statusLabel: Self.label(status), count: String(count))
+      HTMLCount(status: status.rawValue, statusLabel: Self.label(status), count: String(statusCounts[status]))
     }
     total = String(statusCounts.total)
     comparison = run.comparison.map(HTMLComparison.init)
+    waivers = run.waivers.map(HTMLWaiver.init)
+    hasWaivers = !waivers.isEmpty
     hasControls = !run.results.isEmpty
     controls = run.results.map { Self.control($0, bundleHref: context.bundleHref, fragmentBase: documentName) }
     definitionFiles = run.definitionFiles.map { HTMLDefinitionFile(path: $0.path, sha256: $0.sha256) }
@@ -600,7 +655,20 @@ struct HTMLPage: Sendable {
     case .pass: return "Pass"
     case .fail: return "Fail"
     case .error: return "Error"
+    case .stale: return "Stale"
+    case .waived: return "Waived"
     case .skipped: return "Skipped"
+    case .notApplicable: return "Not applicable"
+    }
+  }
+
+  static func reasonLabel(_ status: ControlStatus) -> String {
+    switch status {
+    case .skipped: return "Skipped because"
+    case .notApplicable: return "Not applicable because"
+    case .stale: return "Stale because"
+    case .waived: return "Waived"
+    case .pass, .fail, .error: return "Error"
     }
   }
 
@@ -621,7 +689,7 @@ struct HTMLPage: Sendable {
     details.append(HTMLRow("Definition SHA-256", result.sourceDigest, style: "mono hash"))
 
     let problem = result.reason.map { reason in
-      HTMLProblem(label: result.status == .skipped ? "Skipped because" : "Error", text: reason)
+      HTMLProblem(label: Self.reasonLabel(result.status), text: reason)
     }
     let findings = result.findings.map { finding in
       HTMLFinding(
@@ -763,6 +831,8 @@ extension HTMLPage: MustacheView {
     "parameterRows": \HTMLPage.parameterRows,
     "counts": \HTMLPage.counts,
     "comparison": \HTMLPage.comparison,
+    "waivers": \HTMLPage.waivers,
+    "hasWaivers": \HTMLPage.hasWaivers,
     "total": \HTMLPage.total,
     "hasControls": \HTMLPage.hasControls,
     "controls": \HTMLPage.controls,
@@ -787,5 +857,20 @@ extension HTMLChange: MustacheView {
     "controlID": \HTMLChange.controlID,
     "before": \HTMLChange.before,
     "now": \HTMLChange.now,
+  ]
+}
+
+extension HTMLWaiver: MustacheView {
+  static let fields: [String: PartialKeyPath<HTMLWaiver> & Sendable] = [
+    "id": \HTMLWaiver.id,
+    "control": \HTMLWaiver.control,
+    "state": \HTMLWaiver.state,
+    "stateLabel": \HTMLWaiver.stateLabel,
+    "risk": \HTMLWaiver.risk,
+    "approver": \HTMLWaiver.approver,
+    "approvedAt": \HTMLWaiver.approvedAt,
+    "expires": \HTMLWaiver.expires,
+    "appliedTo": \HTMLWaiver.appliedTo,
+    "justification": \HTMLWaiver.justification,
   ]
 }

@@ -3,8 +3,9 @@ import Foundation
 /// The run as JUnit XML, one test case per control, so CI dashboards (Jenkins, GitLab, GitHub test reporters) show
 /// failing controls like failing tests. Described by `schemas/junit.xsd`.
 ///
-/// A failed control carries one `<failure>` whose text lists every finding; a control that could not collect its
-/// evidence carries an `<error>`; a skipped one `<skipped>`. Paths are relative to the bundle, so `latest.junit.xml`
+/// A failed control carries one `<failure>` whose text lists every finding (a stale one a `<failure type="stale">`);
+/// a control that could not collect its evidence carries an `<error>`; skipped, not-applicable and waived controls
+/// carry `<skipped>`. Paths are relative to the bundle, so `latest.junit.xml`
 /// is a plain copy.
 public struct JUnitReport: ReportFormat {
   public let name = "junit"
@@ -41,9 +42,9 @@ public struct JUnitReport: ReportFormat {
 
   private func attributes(counts: StatusCounts, time: String, to xml: XMLTextWriter) throws {
     try xml.attribute("tests", String(counts.total))
-    try xml.attribute("failures", String(counts.fail))
+    try xml.attribute("failures", String(counts.fail + counts.stale))
     try xml.attribute("errors", String(counts.error))
-    try xml.attribute("skipped", String(counts.skipped))
+    try xml.attribute("skipped", String(counts.skipped + counts.notApplicable + counts.waived))
     try xml.attribute("time", time)
   }
 
@@ -75,9 +76,19 @@ public struct JUnitReport: ReportFormat {
           try xml.attribute("message", result.reason ?? "evidence could not be collected")
           try xml.attribute("type", "collector")
         }
-      case .skipped:
+      case .stale:
+        try xml.element("failure") {
+          try xml.attribute("message", result.reason ?? "evidence is older than the control's frequency allows")
+          try xml.attribute("type", "stale")
+        }
+      case .waived:
+        // A waived failure must not turn a CI dashboard red, nor look like a pass.
         try xml.element("skipped") {
-          try xml.attribute("message", result.reason ?? "skipped")
+          try xml.attribute("message", "waived by \(result.waiver ?? "a waiver"): \(result.findings.count) finding(s)")
+        }
+      case .skipped, .notApplicable:
+        try xml.element("skipped") {
+          try xml.attribute("message", result.reason ?? result.status.rawValue)
         }
       }
       let evidence = result.artifacts.map { "\($0.sha256)  \($0.path)" }

@@ -107,12 +107,12 @@ public struct OSCALReport: ReportFormat {
           includeAll: criteria.isEmpty ? [:] : nil,
           includeControls: criteria.isEmpty ? nil : criteria.map { ControlID(controlID: $0) })
       ])
-      let ran = run.results.filter { $0.status != .skipped }
+      let ran = run.results.filter { $0.status != .skipped && $0.status != .notApplicable }
       let observations = ran.map { Observation(result: $0, bundle: run.bundleName, runStart: run.startedAt) }
       self.observations = observations.isEmpty ? nil : observations
       let findings = ran.map { Finding(result: $0, bundle: run.bundleName) }
       self.findings = findings.isEmpty ? nil : findings
-      let skipped = run.results.filter { $0.status == .skipped }
+      let skipped = run.results.filter { $0.status == .skipped || $0.status == .notApplicable }
       remarks =
         skipped.isEmpty
         ? nil : "Skipped: " + skipped.map { "\($0.id) (\($0.reason ?? "skipped"))" }.joined(separator: "; ")
@@ -204,7 +204,12 @@ public struct OSCALReport: ReportFormat {
         description = "All \(result.expectations.count) expectation(s) held."
       case .fail:
         description = result.findings.map(\.message).joined(separator: "\n")
-      case .error, .skipped:
+      case .waived:
+        description =
+          "Waived by \(result.waiver ?? "a waiver"): " + result.findings.map(\.message).joined(separator: "\n")
+      case .stale:
+        description = "Evidence is stale: \(result.reason ?? "older than the control's frequency allows")"
+      case .error, .skipped, .notApplicable:
         description = "Evidence could not be collected: \(result.reason ?? "unknown reason")"
       }
       props =
@@ -216,8 +221,8 @@ public struct OSCALReport: ReportFormat {
         type: "objective-id", targetID: OSCALReport.token(result.id),
         status: Status(
           state: result.status == .pass ? "satisfied" : "not-satisfied",
-          reason: result.status == .pass ? "pass" : (result.status == .fail ? "fail" : "other"),
-          remarks: result.status == .error ? result.reason : nil))
+          reason: OSCALReport.reason(result.status),
+          remarks: result.status == .waived ? "risk accepted by waiver \(result.waiver ?? "")" : result.reason))
       relatedObservations = [RelatedObservation(observationUUID: OSCALReport.uuid(bundle, "observation", result.id))]
     }
   }
@@ -241,6 +246,16 @@ public struct OSCALReport: ReportFormat {
   struct RelatedObservation: Encodable {
     let observationUUID: String
     enum CodingKeys: String, CodingKey { case observationUUID = "observation-uuid" }
+  }
+
+  /// OSCAL's objective-status reason: a waived failure is still a `fail` of the objective (the risk is accepted,
+  /// not removed); stale evidence and collection errors are `other`.
+  static func reason(_ status: ControlStatus) -> String {
+    switch status {
+    case .pass: return "pass"
+    case .fail, .waived: return "fail"
+    case .error, .stale, .skipped, .notApplicable: return "other"
+    }
   }
 
   /// OSCAL tokens start with a letter or `_`; control ids may start with a digit.

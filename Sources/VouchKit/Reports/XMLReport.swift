@@ -27,10 +27,33 @@ public struct XMLReport: ReportFormat {
       try xml.attribute("pass", String(counts.pass))
       try xml.attribute("fail", String(counts.fail))
       try xml.attribute("error", String(counts.error))
+      try xml.attribute("stale", String(counts.stale))
+      try xml.attribute("waived", String(counts.waived))
       try xml.attribute("skipped", String(counts.skipped))
+      try xml.attribute("notApplicable", String(counts.notApplicable))
     }
     if let comparison = run.comparison {
       try writeComparison(comparison, to: xml)
+    }
+    try xml.element("waivers") {
+      for outcome in run.waivers {
+        let waiver = outcome.waiver
+        try xml.element("waiver") {
+          try xml.attribute("id", waiver.id)
+          try xml.attribute("control", waiver.control)
+          if let target = waiver.target { try xml.attribute("target", target) }
+          try xml.attribute("state", outcome.state.rawValue)
+          try xml.attribute("risk", waiver.risk.rawValue)
+          try xml.attribute("approver", waiver.approver)
+          try xml.attribute("approvedAt", Timestamp.format(waiver.approvedAt))
+          try xml.attribute("expires", Timestamp.format(waiver.expires))
+          try xml.element("justification", text: waiver.justification)
+          for id in outcome.appliedTo { try xml.element("appliedTo") { try xml.attribute("id", id) } }
+          for id in outcome.failingBecauseExpired {
+            try xml.element("failingBecauseExpired") { try xml.attribute("id", id) }
+          }
+        }
+      }
     }
     try xml.element("definitionFiles") {
       for file in run.definitionFiles {
@@ -95,6 +118,7 @@ public struct XMLReport: ReportFormat {
         try xml.element("durationMilliseconds", text: String(duration))
       }
       if let reason = result.reason { try xml.element("reason", text: reason) }
+      if let waiver = result.waiver { try xml.element("waiver", text: waiver) }
       try xml.element("source") {
         try xml.attribute("file", result.source.file)
         try xml.attribute("line", String(result.source.line))

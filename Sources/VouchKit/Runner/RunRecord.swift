@@ -8,8 +8,15 @@ public enum ControlStatus: String, Sendable, Codable, CaseIterable {
   case fail
   /// Evidence could not be collected (collector threw, timed out or the bundle could not be written).
   case error
+  /// Evidence collected and the expectations held, but the evidence is older than the control's `frequency` allows
+  /// (an attested document past its review): never reported as a pass.
+  case stale
+  /// Failed, but an approved waiver in force accepts the risk.
+  case waived
   /// Not run: disabled, or left out by `--only` / `--criteria`.
   case skipped
+  /// Declared not applicable in the definition (`not_applicable: <reason>`).
+  case notApplicable = "not-applicable"
 }
 
 /// Per-control result, as stored in `results.json` and shown in the reports.
@@ -24,8 +31,10 @@ public struct ControlResult: Sendable, Codable, Hashable {
   public var target: String?
   public var collector: String
   public var status: ControlStatus
-  /// Why the status is `error` or `skipped`.
+  /// Why the status is `error`, `stale`, `skipped` or `not-applicable`.
   public var reason: String?
+  /// The waiver that turned a failure into `waived`.
+  public var waiver: String?
   public var facts: [String: FactValue]
   /// Expectations as written, in order, e.g. `status equals 200`.
   public var expectations: [String]
@@ -43,7 +52,8 @@ public struct ControlResult: Sendable, Codable, Hashable {
     id: String, title: String, description: String, criteria: [String], owner: String, severity: Severity,
     frequency: String, target: String?, collector: String, status: ControlStatus, reason: String?,
     facts: [String: FactValue], expectations: [String], findings: [Finding], artifacts: [ArtifactRecord],
-    evidence: [String: [String]], startedAt: Date?, finishedAt: Date?, source: SourceLocation, sourceDigest: String
+    evidence: [String: [String]], startedAt: Date?, finishedAt: Date?, source: SourceLocation, sourceDigest: String,
+    waiver: String? = nil
   ) {
     self.id = id
     self.title = title
@@ -65,6 +75,7 @@ public struct ControlResult: Sendable, Codable, Hashable {
     self.finishedAt = finishedAt
     self.source = source
     self.sourceDigest = sourceDigest
+    self.waiver = waiver
   }
 
   /// Milliseconds the collector took, when it ran.
@@ -79,20 +90,65 @@ public struct StatusCounts: Sendable, Codable, Hashable {
   public var pass = 0
   public var fail = 0
   public var error = 0
+  public var stale = 0
+  public var waived = 0
   public var skipped = 0
+  public var notApplicable = 0
+
+  enum CodingKeys: String, CodingKey {
+    case pass, fail, error, stale, waived, skipped, notApplicable
+  }
 
   public init(_ results: [ControlResult]) {
-    for result in results {
-      switch result.status {
-      case .pass: pass += 1
-      case .fail: fail += 1
-      case .error: error += 1
-      case .skipped: skipped += 1
+    for result in results { self[result.status] += 1 }
+  }
+
+  /// Bundles sealed before a status existed lack its key; it counts as zero there.
+  public init(from decoder: Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    for status in ControlStatus.allCases {
+      self[status] = try container.decodeIfPresent(Int.self, forKey: Self.key(status)) ?? 0
+    }
+  }
+
+  public subscript(status: ControlStatus) -> Int {
+    get {
+      switch status {
+      case .pass: return pass
+      case .fail: return fail
+      case .error: return error
+      case .stale: return stale
+      case .waived: return waived
+      case .skipped: return skipped
+      case .notApplicable: return notApplicable
+      }
+    }
+    set {
+      switch status {
+      case .pass: pass = newValue
+      case .fail: fail = newValue
+      case .error: error = newValue
+      case .stale: stale = newValue
+      case .waived: waived = newValue
+      case .skipped: skipped = newValue
+      case .notApplicable: notApplicable = newValue
       }
     }
   }
 
-  public var total: Int { pass + fail + error + skipped }
+  private static func key(_ status: ControlStatus) -> CodingKeys {
+    switch status {
+    case .pass: return .pass
+    case .fail: return .fail
+    case .error: return .error
+    case .stale: return .stale
+    case .waived: return .waived
+    case .skipped: return .skipped
+    case .notApplicable: return .notApplicable
+    }
+  }
+
+  public var total: Int { ControlStatus.allCases.reduce(0) { $0 + self[$1] } }
 }
 
 /// The settings a run was started with, recorded in `run.json`.
@@ -139,12 +195,14 @@ public struct RunRecord: Sendable, Codable, Hashable {
   public var signerFingerprint: String?
   /// Changes since the previous bundle; `nil` for the first bundle of a chain.
   public var comparison: RunComparison?
+  /// Every waiver known to the run, applied or not.
+  public var waivers: [WaiverOutcome]
 
   public init(
     runID: String, bundleName: String, toolVersion: String, host: String, startedAt: Date, finishedAt: Date,
     parameters: RunParameters, definitionFiles: [DefinitionFile], results: [ControlResult],
     manifestDigest: String? = nil, previousBundle: String? = nil, signerFingerprint: String? = nil,
-    comparison: RunComparison? = nil
+    comparison: RunComparison? = nil, waivers: [WaiverOutcome] = []
   ) {
     self.runID = runID
     self.bundleName = bundleName
@@ -159,6 +217,7 @@ public struct RunRecord: Sendable, Codable, Hashable {
     self.previousBundle = previousBundle
     self.signerFingerprint = signerFingerprint
     self.comparison = comparison
+    self.waivers = waivers
   }
 
   public var counts: StatusCounts { StatusCounts(results) }

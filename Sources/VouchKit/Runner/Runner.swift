@@ -20,11 +20,13 @@ public struct RunOptions: Sendable {
   public var baseDirectory: URL
   /// Signs each bundle's manifest when set.
   public var signingKey: BundleSigningKey?
+  /// Approved waivers (`waivers/*.yaml`); one in force turns a failure of a control it covers into `waived`.
+  public var waivers: [Waiver]
 
   public init(
     evidenceDirectory: URL, concurrency: Int = 16, timeout: Double = 120, only: [String] = [], criteria: [String] = [],
     controlsDirectory: String, variablesFile: String?, baseDirectory: URL,
-    signingKey: BundleSigningKey? = nil
+    signingKey: BundleSigningKey? = nil, waivers: [Waiver] = []
   ) {
     self.evidenceDirectory = evidenceDirectory
     self.concurrency = concurrency
@@ -35,6 +37,7 @@ public struct RunOptions: Sendable {
     self.variablesFile = variablesFile
     self.baseDirectory = baseDirectory
     self.signingKey = signingKey
+    self.waivers = waivers
   }
 
   /// Why a control is left out by the filters, or `nil` when it runs.
@@ -118,6 +121,7 @@ public struct Runner: Sendable {
       let previous = try store.chainHead()
       let results = await execute(catalog, options: options, staging: staging)
       let comparison = previous.map { link in compare(results, with: link.bundle, in: store) }
+      let waiverOutcomes = outcomes(of: options.waivers, for: results)
       var record = RunRecord(
         runID: runID, bundleName: bundleName, toolVersion: environment.toolVersion, host: environment.hostname,
         startedAt: startedAt, finishedAt: environment.clock.now(),
@@ -125,13 +129,34 @@ public struct Runner: Sendable {
           controlsDirectory: options.controlsDirectory, variablesFile: options.variablesFile,
           concurrency: options.concurrency, timeout: options.timeout, only: options.only, criteria: options.criteria),
         definitionFiles: catalog.files, results: results, previousBundle: previous?.bundle,
-        signerFingerprint: options.signingKey?.fingerprint, comparison: comparison)
+        signerFingerprint: options.signingKey?.fingerprint, comparison: comparison, waivers: waiverOutcomes)
       let (bundle, digest) = try store.seal(
         staging: staging, record: record, previous: previous, signingKey: options.signingKey)
       record.manifestDigest = digest
       return RunOutcome(record: record, bundle: bundle)
     } catch {
       throw .evidence(error)
+    }
+  }
+
+  /// What became of every waiver; expired ones that would have covered a failure are logged loudly, since a
+  /// failure silently coming back is exactly what an owner must hear about.
+  func outcomes(of waivers: [Waiver], for results: [ControlResult]) -> [WaiverOutcome] {
+    let now = environment.clock.now()
+    return waivers.map { waiver in
+      let applied = results.filter { $0.waiver == waiver.id }.map(\.id)
+      var state = waiver.state(at: now)
+      if state == .active && !applied.isEmpty { state = .applied }
+      let uncovered =
+        state == .expired ? results.filter { $0.status == .fail && waiver.covers($0.id) }.map(\.id) : []
+      if state == .expired {
+        logger.warning(
+          "waiver expired", metadata: [
+            "waiver": "\(waiver.id)", "expired": "\(Timestamp.format(waiver.expires))",
+            "failing": "\(uncovered.joined(separator: ","))",
+          ])
+      }
+      return WaiverOutcome(waiver: waiver, state: state, appliedTo: applied, failingBecauseExpired: uncovered)
     }
   }
 
@@ -190,6 +215,11 @@ public struct Runner: Sendable {
       collector: control.collector.kind, status: .skipped, reason: nil, facts: [:],
       expectations: control.expectations.map(\.text), findings: [], artifacts: [], evidence: [:], startedAt: nil,
       finishedAt: nil, source: control.source, sourceDigest: control.sourceDigest)
+    if let reason = control.notApplicable {
+      result.status = .notApplicable
+      result.reason = reason
+      return result
+    }
     if !control.enabled {
       result.reason = "disabled in its definition (enabled: false)"
       return result
@@ -209,6 +239,20 @@ public struct Runner: Sendable {
       result.evidence = output.evidence
       result.findings = control.expectations.compactMap { $0.evaluate(output.facts) }
       result.status = result.findings.isEmpty ? .pass : .fail
+      let now = environment.clock.now()
+      if result.status == .pass, let dated = output.evidenceDate,
+        now.timeIntervalSince(dated) > Double(control.frequency.seconds)
+      {
+        result.status = .stale
+        result.reason =
+          "the evidence dates from \(Timestamp.format(dated)), older than its frequency (\(control.frequency)) allows"
+      }
+      if result.status == .fail,
+        let waiver = options.waivers.first(where: { $0.covers(control.id) && $0.state(at: now) == .active })
+      {
+        result.status = .waived
+        result.waiver = waiver.id
+      }
     case .failure(let error):
       result.status = .error
       result.reason = context.redactor.redact(error.description)

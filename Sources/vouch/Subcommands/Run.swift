@@ -42,6 +42,25 @@ struct Run: AsyncParsableCommand {
   @Option(help: "Ed25519 private key (PEM, from `vouch keygen`) to sign the bundle with; default: $VOUCH_SIGN_KEY.")
   var signKey: String?
 
+  @Option(help: "Folder of waiver files (default: waivers, when it exists).")
+  var waivers: String?
+
+  @Option(
+    help: "Comma-separated statuses that make the run exit non-zero (fail, error, stale, waived, skipped, not-applicable).",
+    transform: Run.statuses)
+  var failOn: Set<ControlStatus> = VouchExitCode.defaultFailOn
+
+  static func statuses(_ text: String) throws -> Set<ControlStatus> {
+    try Set(
+      list(text).map { name in
+        guard let status = ControlStatus(rawValue: name) else {
+          let known = ControlStatus.allCases.map(\.rawValue).joined(separator: ", ")
+          throw ValidationError("unknown status '\(name)' in --fail-on; known: \(known)")
+        }
+        return status
+      })
+  }
+
   static func list(_ text: String) -> [String] {
     text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
   }
@@ -54,7 +73,7 @@ struct Run: AsyncParsableCommand {
   func run() async throws {
     let environment = RunEnvironment.live()
     let logger = Logger(label: "vouch")
-    let catalog: ControlCatalog
+    var catalog: ControlCatalog
     do {
       catalog = try ControlLoader(environment: environment.variables).load(
         directory: URL(fileURLWithPath: controls), variables: variables.map { URL(fileURLWithPath: $0) })
@@ -64,6 +83,20 @@ struct Run: AsyncParsableCommand {
       throw ExitCode(VouchExitCode.invalidInput.rawValue)
     }
     for warning in catalog.warnings { printError(warning.description) }
+    let waiverList: [Waiver]
+    let waiverFolder = waivers ?? (FileManager.default.fileExists(atPath: "waivers") ? "waivers" : nil)
+    do {
+      let loaded = try waiverFolder.map { folder throws(DefinitionErrors) in
+        try WaiverLoader(controlIDs: catalog.controls.map(\.id)).load(directory: URL(fileURLWithPath: folder))
+      }
+      waiverList = loaded?.waivers ?? []
+      catalog = ControlCatalog(
+        controls: catalog.controls, files: catalog.files + (loaded?.files ?? []), warnings: catalog.warnings)
+    } catch {
+      printError(error.description)
+      printError("vouch run: nothing ran; fix the waivers above")
+      throw ExitCode(VouchExitCode.invalidInput.rawValue)
+    }
     let signingKey: BundleSigningKey?
     do {
       signingKey = try (signKey ?? environment.variables["VOUCH_SIGN_KEY"]).map { path throws(KeyError) in
@@ -80,7 +113,7 @@ struct Run: AsyncParsableCommand {
     let options = RunOptions(
       evidenceDirectory: URL(fileURLWithPath: evidence), concurrency: concurrency, timeout: timeout, only: only,
       criteria: criteria, controlsDirectory: controls, variablesFile: variables, baseDirectory: cwd,
-      signingKey: signingKey)
+      signingKey: signingKey, waivers: waiverList)
     let outcome: RunOutcome
     do {
       outcome = try await runner.run(catalog, options: options)
@@ -100,8 +133,9 @@ struct Run: AsyncParsableCommand {
     print("bundle: \(outcome.bundle.path)")
     if let fingerprint = outcome.record.signerFingerprint { print("signed by: \(fingerprint)") }
     for report in written.reports { print("report: \(report.path)") }
-    print("controls: \(counts.pass) pass, \(counts.fail) fail, \(counts.error) error, \(counts.skipped) skipped")
-    let code = VouchExitCode.forRun(counts)
+    let summary = ControlStatus.allCases.filter { counts[$0] > 0 || [.pass, .fail, .error, .skipped].contains($0) }
+    print("controls: " + summary.map { "\(counts[$0]) \($0.rawValue)" }.joined(separator: ", "))
+    let code = VouchExitCode.forRun(counts, failOn: failOn)
     if code != .success { throw ExitCode(code.rawValue) }
   }
 }

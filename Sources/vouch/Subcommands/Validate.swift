@@ -17,6 +17,9 @@ struct Validate: ParsableCommand {
   @Option(name: .customLong("vars"), help: "Variables file (vars: and targets:).")
   var variables: String?
 
+  @Option(help: "Folder of waiver files to check against the controls (default: waivers, when it exists).")
+  var waivers: String?
+
   func run() throws {
     let loader = ControlLoader(environment: ProcessInfo.processInfo.environment, requireEnvironment: false)
     do {
@@ -25,6 +28,10 @@ struct Validate: ParsableCommand {
       for warning in catalog.warnings { printError(warning.description) }
       let files = catalog.files.count
       print("\(catalog.controls.count) control(s) in \(files) file(s) are valid")
+      if let folder = waivers ?? (FileManager.default.fileExists(atPath: "waivers") ? "waivers" : nil) {
+        let loaded = try WaiverLoader(controlIDs: catalog.controls.map(\.id)).load(directory: URL(fileURLWithPath: folder))
+        print("\(loaded.waivers.count) waiver(s) in \(loaded.files.count) file(s) are valid")
+      }
     } catch {
       printError(error.description)
       throw ExitCode(VouchExitCode.invalidInput.rawValue)

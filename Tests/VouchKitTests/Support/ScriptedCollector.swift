@@ -11,6 +11,7 @@ struct ScriptedCollector: Collector {
     ParameterSpec("behaviour", .string, required: true, "facts, throw, hang, hang-uncancellable"),
     ParameterSpec("delay_ms", .integer, "delay before answering"),
     ParameterSpec("value", .string, "value of the `value` fact and of the artifact"),
+    ParameterSpec("evidence_date", .date, "when the evidence dates from, for staleness"),
   ]
   static let facts: [FactSpec] = [
     FactSpec("value", .string, "the configured value", evidence: ["value.txt"]),
@@ -20,11 +21,13 @@ struct ScriptedCollector: Collector {
   let behaviour: String
   let delay: Int
   let value: String
+  let evidenceDate: Date?
 
   init(parameters: Parameters) throws(ParameterError) {
     behaviour = try parameters.requiredString("behaviour")
     delay = parameters.integer("delay_ms") ?? 0
     value = parameters.string("value") ?? ""
+    evidenceDate = parameters.date("evidence_date")
   }
 
   struct Failure: Error, CustomStringConvertible {
@@ -53,7 +56,8 @@ struct ScriptedCollector: Collector {
     let record = try context.artifacts.write(
       "value.txt", data: Data(value.utf8), mediaType: "text/plain", summary: "the value")
     return CollectorOutput(
-      facts: ["value": .string(value), "count": .integer(3)], evidence: ["value": [record.path]])
+      facts: ["value": .string(value), "count": .integer(3)], evidence: ["value": [record.path]],
+      evidenceDate: evidenceDate)
   }
 }
 
@@ -61,18 +65,21 @@ struct ScriptedCollector: Collector {
 enum TestControls {
   static func scripted(
     _ id: String, behaviour: String = "facts", delayMilliseconds: Int = 0, value: String = "ok",
-    expect: [Expectation] = [], criteria: [String] = ["CC7.1"], enabled: Bool = true, secrets: Set<String> = []
+    expect: [Expectation] = [], criteria: [String] = ["CC7.1"], enabled: Bool = true, secrets: Set<String> = [],
+    evidenceDate: Date? = nil, frequency: String = "daily", notApplicable: String? = nil
   ) throws -> ControlDefinition {
-    let parameters = Parameters([
+    var values: [String: ParameterValue] = [
       "behaviour": .string(behaviour), "delay_ms": .integer(delayMilliseconds), "value": .string(value),
-    ])
+    ]
+    if let evidenceDate { values["evidence_date"] = .date(evidenceDate) }
+    let parameters = Parameters(values)
     return ControlDefinition(
       id: id, title: "Title of \(id)", description: "Description of \(id)", criteria: criteria, owner: "security",
-      severity: .high, frequency: Frequency("daily")!, enabled: enabled, target: nil,
+      severity: .high, frequency: Frequency(frequency)!, enabled: enabled, target: nil,
       collector: CollectorInvocation(
         kind: ScriptedCollector.kind, parameters: parameters, collector: try ScriptedCollector(parameters: parameters)),
       expectations: expect, source: SourceLocation(file: "controls/test.yaml", line: 1, column: 1),
-      sourceDigest: String(repeating: "a", count: 64), secrets: secrets)
+      sourceDigest: String(repeating: "a", count: 64), secrets: secrets, notApplicable: notApplicable)
   }
 
   static func catalog(_ controls: [ControlDefinition]) -> ControlCatalog {
