@@ -1,0 +1,89 @@
+import Foundation
+
+/// One pass over an export: validates each record, keeps it only if it falls in the window, writes its normalised
+/// row and folds it into the metrics. Rejected records are written to their own table and counted, never dropped.
+struct ReportSLARun {
+  static let reportColumns = [
+    "id", "received_at", "clock_start", "deadline", "first_response_at", "first_response_business_days", "verdict",
+    "business_days_late", "severity", "state", "resolved_at", "resolution_business_days", "disclosed_at",
+    "longest_update_gap_business_days", "reporter_pseudonym", "credit", "flags",
+  ]
+  static let rejectedColumns = ["location", "id", "reasons"]
+
+  let window: Range<Double>
+  let pseudonymizer: Pseudonymizer?
+  let acknowledgments: AcknowledgmentsPage?
+  private let validator = RecordValidator()
+  var table: BusinessDayTable
+  var metrics: SLAAccumulator
+  private var reports: StreamingCSVWriter
+  private var rejectedTable: StreamingCSVWriter
+  /// Every valid id seen and where, to reject later duplicates by naming the first.
+  private var seen: [String: String] = [:]
+  private(set) var outsideWindow = 0
+  private(set) var rejectedCount = 0
+  private(set) var rejectedReasons: [String] = []
+
+  init(
+    window: Range<Double>, calendar: BusinessCalendar, targets: SLATargets, now: Double,
+    pseudonymizer: Pseudonymizer?, acknowledgments: AcknowledgmentsPage?, reportsURL: URL, rejectedURL: URL
+  ) throws(ReportSLAError) {
+    self.window = window
+    self.pseudonymizer = pseudonymizer
+    self.acknowledgments = acknowledgments
+    table = BusinessDayTable(calendar, around: Int((window.lowerBound / 86_400).rounded(.down)))
+    metrics = SLAAccumulator(targets: targets, now: now)
+    reports = try StreamingCSVWriter(url: reportsURL)
+    rejectedTable = try StreamingCSVWriter(url: rejectedURL)
+    try reports.row(Self.reportColumns)
+    try rejectedTable.row(Self.rejectedColumns)
+  }
+
+  mutating func reject(_ rejection: RejectedRecord) throws(ReportSLAError) {
+    rejectedCount += 1
+    if rejectedReasons.count < metrics.targets.maxListed { rejectedReasons.append(rejection.message) }
+    try rejectedTable.row([rejection.location.description, rejection.id ?? "", rejection.reasons.joined(separator: "; ")])
+  }
+
+  mutating func consume(_ values: [RawValue], at location: RecordLocation) throws(ReportSLAError) {
+    let report: ReportRecord
+    switch validator.validate(values, at: location, table: &table) {
+    case .failure(let rejection):
+      try reject(rejection)
+      return
+    case .success(let record): report = record
+    }
+    if let first = seen[report.id] {
+      try reject(RejectedRecord(location: location, id: report.id, reasons: ["id: duplicates \(first)"]))
+      return
+    }
+    seen[report.id] = location.description
+    guard window.contains(report.received) else {
+      outsideWindow += 1
+      return
+    }
+    let outcome = metrics.add(report, table: &table, acknowledgments: acknowledgments)
+    func time(_ value: Double?) -> String { value.map(UTCFormat.string) ?? "" }
+    func days(_ value: Double?) -> String { value.map(UTCFormat.decimal) ?? "" }
+    try reports.row([
+      report.id, time(report.received), time(outcome.clockStart), time(outcome.deadline), time(report.firstResponse),
+      days(outcome.responseDays), outcome.verdict, days(outcome.daysLate), report.severity, report.state ?? "",
+      time(report.resolved), days(outcome.resolutionDays), time(report.disclosed), days(outcome.longestGap),
+      report.reporter.flatMap { identity in pseudonymizer?.pseudonym(for: identity) } ?? "",
+      report.wantsCredit ? "credit" : "anonymous", report.withoutOffset ? "timestamp-without-offset" : "",
+    ])
+  }
+
+  /// Closes both tables and returns their digests and sizes.
+  mutating func finish() throws(ReportSLAError) -> (reports: (sha256: String, size: Int), rejected: (sha256: String, size: Int)) {
+    (try reports.finish(), try rejectedTable.finish())
+  }
+
+  var facts: [String: FactValue] {
+    var facts = metrics.facts(acknowledgmentsChecked: acknowledgments != nil)
+    facts["reports_outside_window"] = .integer(outsideWindow)
+    facts["rejected_rows"] = .integer(rejectedCount)
+    facts["rejected_row_reasons"] = .list(rejectedReasons.map(FactValue.string))
+    return facts
+  }
+}
