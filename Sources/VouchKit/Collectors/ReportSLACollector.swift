@@ -364,6 +364,10 @@ extension ReportSLACollector {
     var next: String?
     switch format {
     case .csv:
+      // Exports run at roughly 100-200 bytes per report.
+      if let size = try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int {
+        run.expect(records: size / 150)
+      }
       var csv = CSVRecordReader(bytes)
       guard let header = try csv.next() else { throw ReportSLAError("\(label) is empty; expected a CSV header row") }
       var columns: [Int?] = []
@@ -380,7 +384,7 @@ extension ReportSLACollector {
         columns.append(index)
       }
       while let fields = try csv.next() {
-        let location = RecordLocation(description: "row \(csv.recordNumber)")
+        let location = RecordLocation(unit: .row, number: csv.recordNumber)
         guard fields.count == header.count else {
           try run.reject(
             RejectedRecord(
@@ -405,8 +409,15 @@ extension ReportSLACollector {
       let paths = JSONFieldPaths(mapping)
       var lines = JSONLinesReader(bytes)
       while let (number, data) = try lines.next() {
-        let location = RecordLocation(description: "line \(number)")
-        guard let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any] else {
+        let location = RecordLocation(unit: .line, number: number)
+        let object: Any
+        do {
+          object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+          try run.reject(RejectedRecord(location: location, id: nil, reasons: ["is not valid JSON"]))
+          continue
+        }
+        guard object is [String: Any] else {
           try run.reject(RejectedRecord(location: location, id: nil, reasons: ["is not a JSON object"]))
           continue
         }
@@ -433,8 +444,7 @@ extension ReportSLACollector {
         next = JSONDocument.nextLink(in: document)
       }
       for (index, record) in records.enumerated() {
-        let place = page.map { "page \($0) record \(index + 1)" } ?? "record \(index + 1)"
-        let location = RecordLocation(description: place)
+        let location = RecordLocation(unit: .record, number: index + 1, page: page)
         guard record is [String: Any] else {
           try run.reject(RejectedRecord(location: location, id: nil, reasons: ["is not a JSON object"]))
           continue

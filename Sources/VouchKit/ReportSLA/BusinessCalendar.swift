@@ -52,11 +52,13 @@ public struct BusinessHours: Sendable, Hashable, CustomStringConvertible {
   }
 
   private static func minutes(_ text: String) -> Int? {
-    let bytes = Array(text.utf8)
-    guard bytes.count == 5, bytes[2] == 0x3A, let hour = Digits.read(bytes, 0, 2), let minute = Digits.read(bytes, 3, 2),
-      minute < 60, hour < 24 || (hour == 24 && minute == 0)
-    else { return nil }
-    return hour * 60 + minute
+    var text = text
+    return text.withUTF8 { bytes in
+      guard bytes.count == 5, bytes[2] == 0x3A, let hour = Digits.read(bytes, 0, 2),
+        let minute = Digits.read(bytes, 3, 2), minute < 60, hour < 24 || (hour == 24 && minute == 0)
+      else { return nil }
+      return hour * 60 + minute
+    }
   }
 
   public var description: String {

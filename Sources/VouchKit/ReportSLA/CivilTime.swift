@@ -28,10 +28,14 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
   /// Parses `YYYY-MM-DD`.
   public init?(_ text: String) {
-    let bytes = Array(text.utf8)
-    guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D, let year = Digits.read(bytes, 0, 4),
-      let month = Digits.read(bytes, 5, 2), let day = Digits.read(bytes, 8, 2)
-    else { return nil }
+    var text = text
+    let parts: (Int, Int, Int)? = text.withUTF8 { bytes in
+      guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D, let year = Digits.read(bytes, 0, 4),
+        let month = Digits.read(bytes, 5, 2), let day = Digits.read(bytes, 8, 2)
+      else { return nil }
+      return (year, month, day)
+    }
+    guard let (year, month, day) = parts else { return nil }
     self.init(year: year, month: month, day: day)
   }
 
@@ -78,8 +82,7 @@ enum ParsedTimestamp: Sendable, Hashable {
   /// Parses RFC 3339 / ISO 8601 shapes found in exports without Foundation's formatters, which are far too slow for
   /// a million rows: `2026-03-02T10:00:00Z`, `…T10:00:00.250+01:00`, `…T10:00+0100`, `2026-03-02 10:00:00`,
   /// `2026-03-02` (local midnight).
-  static func parse(_ text: Substring.UTF8View) -> ParsedTimestamp? {
-    let b = Array(text)
+  static func parse(_ b: UnsafeBufferPointer<UInt8>) -> ParsedTimestamp? {
     guard b.count >= 10, b[4] == 0x2D, b[7] == 0x2D, let year = Digits.read(b, 0, 4), let month = Digits.read(b, 5, 2),
       let day = Digits.read(b, 8, 2), let date = CivilDate(year: year, month: month, day: day)
     else { return nil }
@@ -123,19 +126,26 @@ enum ParsedTimestamp: Sendable, Hashable {
   }
 
   static func parse(_ text: String) -> ParsedTimestamp? {
-    parse(Substring(text).utf8)
+    var text = text
+    return text.withUTF8 { parse($0) }
   }
 }
 
 /// Formats instants as `2026-03-02T09:00:00Z` without Foundation's formatters (a million rows, several times each).
 enum UTCFormat {
   static func string(_ instant: Double) -> String {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(20)
+    append(instant, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  /// Appends `2026-03-02T09:00:00Z` (seconds truncated) without intermediate strings.
+  static func append(_ instant: Double, to bytes: inout [UInt8]) {
     let total = Int(instant.rounded(.down))
     let dayNumber = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
     let secondOfDay = total - dayNumber * 86_400
     let date = CivilDate(dayNumber: dayNumber)
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(20)
     Digits.append(date.year, width: 4, to: &bytes)
     bytes.append(0x2D)
     Digits.append(date.month, width: 2, to: &bytes)
@@ -148,23 +158,28 @@ enum UTCFormat {
     bytes.append(0x3A)
     Digits.append(secondOfDay % 60, width: 2, to: &bytes)
     bytes.append(0x5A)
-    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// A business-day figure with three decimals (`2.375`), rounded half away from zero.
   static func decimal(_ value: Double) -> String {
+    var bytes: [UInt8] = []
+    appendDecimal(value, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
+  static func appendDecimal(_ value: Double, to bytes: inout [UInt8]) {
     let thousandths = Int((value * 1000).rounded())
-    let sign = thousandths < 0 ? "-" : ""
+    if thousandths < 0 { bytes.append(0x2D) }
     let magnitude = abs(thousandths)
-    var fraction: [UInt8] = []
-    Digits.append(magnitude % 1000, width: 3, to: &fraction)
-    return "\(sign)\(magnitude / 1000).\(String(decoding: fraction, as: UTF8.self))"
+    Digits.append(magnitude / 1000, width: 1, to: &bytes)
+    bytes.append(0x2E)
+    Digits.append(magnitude % 1000, width: 3, to: &bytes)
   }
 }
 
 enum Digits {
   /// The decimal number in `bytes[start..<start+count]`, or nil if any byte is not a digit.
-  static func read(_ bytes: [UInt8], _ start: Int, _ count: Int) -> Int? {
+  static func read(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int? {
     guard start + count <= bytes.count else { return nil }
     var value = 0
     for index in start..<start + count {
@@ -175,14 +190,16 @@ enum Digits {
     return value
   }
 
+  /// Appends `value` in decimal, zero-padded to `width`, without a temporary array.
+  @inline(__always)
   static func append(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-    var digits: [UInt8] = []
-    var rest = abs(value)
-    repeat {
-      digits.append(UInt8(rest % 10) + 0x30)
-      rest /= 10
-    } while rest > 0
-    if digits.count < width { digits.append(contentsOf: repeatElement(0x30, count: width - digits.count)) }
-    bytes.append(contentsOf: digits.reversed())
+    let value = abs(value)
+    var divisor = 1
+    for _ in 1..<max(width, 1) { divisor *= 10 }
+    while value / divisor >= 10 { divisor *= 10 }
+    while divisor > 0 {
+      bytes.append(UInt8(value / divisor % 10) + 0x30)
+      divisor /= 10
+    }
   }
 }

@@ -35,6 +35,31 @@ struct HashingByteReader {
     return byte
   }
 
+  /// Appends bytes to `field` up to the next comma, quote, CR or LF, which it consumes and returns; nil at the end.
+  /// The CSV reader's fast path: unquoted fields are copied a run at a time rather than byte by byte.
+  mutating func scanField(into field: inout [UInt8]) throws(ReportSLAError) -> UInt8? {
+    while true {
+      if position == chunk.count {
+        guard try refill() else { return nil }
+      }
+      let (end, special): (Int, UInt8?) = chunk.withUnsafeBufferPointer { bytes in
+        var index = position
+        while index < bytes.count {
+          let byte = bytes[index]
+          if byte == 0x2C || byte == 0x22 || byte == 0x0A || byte == 0x0D { return (index, byte) }
+          index += 1
+        }
+        return (index, nil)
+      }
+      field.append(contentsOf: chunk[position..<end])
+      if let special {
+        position = end + 1
+        return special
+      }
+      position = end
+    }
+  }
+
   private mutating func refill() throws(ReportSLAError) -> Bool {
     guard !finished else { return false }
     let data: Data?
@@ -88,7 +113,21 @@ struct CSVRecordReader {
     var quoted = false
     var fieldStarted = false
     var sawAnything = false
-    while let byte = try bytes.next() {
+    while true {
+      let byte: UInt8
+      if quoted {
+        guard let next = try bytes.next() else { break }
+        byte = next
+      } else {
+        let before = field.count
+        let special = try bytes.scanField(into: &field)
+        if field.count > before {
+          fieldStarted = true
+          sawAnything = true
+        }
+        guard let special else { break }
+        byte = special
+      }
       sawAnything = true
       if quoted {
         if byte == 0x22 {
@@ -136,6 +175,7 @@ struct CSVRecordReader {
         quoted = true
         fieldStarted = true
       default:
+        // A quote inside an unquoted field is kept as data, as most exporters and readers do.
         field.append(byte)
         fieldStarted = true
       }

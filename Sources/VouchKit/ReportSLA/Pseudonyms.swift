@@ -18,11 +18,39 @@ public struct Pseudonymizer: Sendable {
     self.key = key
   }
 
-  /// `rp-` and the first 96 bits of HMAC-SHA-256 over the trimmed, lower-cased identity, in hex.
+  /// The keyed MAC, set up once: keying HMAC for every row costs more than the MAC itself.
+  func prototype() -> HMAC<SHA256> {
+    HMAC<SHA256>(key: SymmetricKey(data: key))
+  }
+
+  /// `rp-` and the first 96 bits of HMAC-SHA-256 over the identity without surrounding spaces, lower-cased, in hex.
   public func pseudonym(for identity: String) -> String {
-    let normalised = identity.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-    let code = HMAC<SHA256>.authenticationCode(for: Data(normalised.utf8), using: SymmetricKey(data: key))
-    return "rp-" + Digest.hex(Data(code).prefix(12))
+    let normalised = ASCIITrim.trim(identity).lowercased()
+    return Self.pseudonym(normalised: normalised, mac: prototype())
+  }
+
+  static func pseudonym(normalised: String, mac: HMAC<SHA256>) -> String {
+    var mac = mac
+    mac.update(data: Data(normalised.utf8))
+    return "rp-" + Digest.hex(Data(mac.finalize()).prefix(12))
+  }
+}
+
+/// Pseudonyms of one run, remembered per identity: reporters recur, and each HMAC costs a microsecond.
+/// Used by one task only, so it holds Crypto's non-Sendable HMAC state.
+struct PseudonymCache {
+  private let mac: HMAC<SHA256>
+  private var known: [String: String] = [:]
+
+  init(_ pseudonymizer: Pseudonymizer) {
+    mac = pseudonymizer.prototype()
+  }
+
+  mutating func pseudonym(for identity: String) -> String {
+    if let known = known[identity] { return known }
+    let made = Pseudonymizer.pseudonym(normalised: ASCIITrim.trim(identity).lowercased(), mac: mac)
+    known[identity] = made
+    return made
   }
 }
 

@@ -11,7 +11,7 @@ struct ReportSLARun {
   static let rejectedColumns = ["location", "id", "reasons"]
 
   let window: Range<Double>
-  let pseudonymizer: Pseudonymizer?
+  private var pseudonyms: PseudonymCache?
   let acknowledgments: AcknowledgmentsPage?
   private let validator = RecordValidator()
   var table: BusinessDayTable
@@ -19,7 +19,7 @@ struct ReportSLARun {
   private var reports: StreamingCSVWriter
   private var rejectedTable: StreamingCSVWriter
   /// Every valid id seen and where, to reject later duplicates by naming the first.
-  private var seen: [String: String] = [:]
+  private var seen: [String: RecordLocation] = [:]
   private(set) var outsideWindow = 0
   private(set) var rejectedCount = 0
   private(set) var rejectedReasons: [String] = []
@@ -29,7 +29,7 @@ struct ReportSLARun {
     pseudonymizer: Pseudonymizer?, acknowledgments: AcknowledgmentsPage?, reportsURL: URL, rejectedURL: URL
   ) throws(ReportSLAError) {
     self.window = window
-    self.pseudonymizer = pseudonymizer
+    pseudonyms = pseudonymizer.map(PseudonymCache.init)
     self.acknowledgments = acknowledgments
     table = BusinessDayTable(calendar, around: Int((window.lowerBound / 86_400).rounded(.down)))
     metrics = SLAAccumulator(targets: targets, now: now)
@@ -37,6 +37,11 @@ struct ReportSLARun {
     rejectedTable = try StreamingCSVWriter(url: rejectedURL)
     try reports.row(Self.reportColumns)
     try rejectedTable.row(Self.rejectedColumns)
+  }
+
+  /// Sizes the duplicate check for about `records` ids, sparing a million-row input repeated rehashing.
+  mutating func expect(records: Int) {
+    seen.reserveCapacity(records)
   }
 
   mutating func reject(_ rejection: RejectedRecord) throws(ReportSLAError) {
@@ -57,21 +62,32 @@ struct ReportSLARun {
       try reject(RejectedRecord(location: location, id: report.id, reasons: ["id: duplicates \(first)"]))
       return
     }
-    seen[report.id] = location.description
+    seen[report.id] = location
     guard window.contains(report.received) else {
       outsideWindow += 1
       return
     }
     let outcome = metrics.add(report, table: &table, acknowledgments: acknowledgments)
-    func time(_ value: Double?) -> String { value.map(UTCFormat.string) ?? "" }
-    func days(_ value: Double?) -> String { value.map(UTCFormat.decimal) ?? "" }
-    try reports.row([
-      report.id, time(report.received), time(outcome.clockStart), time(outcome.deadline), time(report.firstResponse),
-      days(outcome.responseDays), outcome.verdict, days(outcome.daysLate), report.severity, report.state ?? "",
-      time(report.resolved), days(outcome.resolutionDays), time(report.disclosed), days(outcome.longestGap),
-      report.reporter.flatMap { identity in pseudonymizer?.pseudonym(for: identity) } ?? "",
-      report.wantsCredit ? "credit" : "anonymous", report.withoutOffset ? "timestamp-without-offset" : "",
-    ])
+    reports.text(report.id)
+    reports.timestamp(report.received)
+    reports.timestamp(outcome.clockStart)
+    reports.timestamp(outcome.deadline)
+    reports.timestamp(report.firstResponse)
+    reports.decimal(outcome.responseDays)
+    reports.text(outcome.verdict)
+    reports.decimal(outcome.daysLate)
+    reports.text(report.severity)
+    reports.text(report.state ?? "")
+    reports.timestamp(report.resolved)
+    reports.decimal(outcome.resolutionDays)
+    reports.timestamp(report.disclosed)
+    reports.decimal(outcome.longestGap)
+    var pseudonym = ""
+    if let reporter = report.reporter, pseudonyms != nil { pseudonym = pseudonyms?.pseudonym(for: reporter) ?? "" }
+    reports.text(pseudonym)
+    reports.text(report.wantsCredit ? "credit" : "anonymous")
+    reports.text(report.withoutOffset ? "timestamp-without-offset" : "")
+    try reports.endRow()
   }
 
   /// Closes both tables and returns their digests and sizes.

@@ -230,21 +230,48 @@ struct StreamingCSVWriter {
     buffer.reserveCapacity(1 << 20)
   }
 
+  private var fieldsInRow = 0
+
   mutating func row(_ fields: [String]) throws(ReportSLAError) {
-    for (index, field) in fields.enumerated() {
-      if index > 0 { buffer.append(0x2C) }
-      if field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
-        buffer.append(0x22)
-        for byte in field.utf8 {
-          if byte == 0x22 { buffer.append(0x22) }
-          buffer.append(byte)
-        }
-        buffer.append(0x22)
-      } else {
-        buffer.append(contentsOf: field.utf8)
+    for field in fields { text(field) }
+    try endRow()
+  }
+
+  private mutating func separate() {
+    if fieldsInRow > 0 { buffer.append(0x2C) }
+    fieldsInRow += 1
+  }
+
+  /// One text field, quoted when it holds a comma, quote or line break.
+  mutating func text(_ field: String) {
+    separate()
+    if field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) {
+      buffer.append(0x22)
+      for byte in field.utf8 {
+        if byte == 0x22 { buffer.append(0x22) }
+        buffer.append(byte)
       }
+      buffer.append(0x22)
+    } else {
+      buffer.append(contentsOf: field.utf8)
     }
+  }
+
+  /// A UTC timestamp, or an empty field.
+  mutating func timestamp(_ instant: Double?) {
+    separate()
+    if let instant { UTCFormat.append(instant, to: &buffer) }
+  }
+
+  /// Business days with three decimals, or an empty field.
+  mutating func decimal(_ value: Double?) {
+    separate()
+    if let value { UTCFormat.appendDecimal(value, to: &buffer) }
+  }
+
+  mutating func endRow() throws(ReportSLAError) {
     buffer.append(0x0A)
+    fieldsInRow = 0
     if buffer.count >= 1 << 20 { try flush() }
   }
 
