@@ -35,7 +35,7 @@ fraction_received = np.array([(r.hour * 3600 + r.minute * 60 + r.second) / 86400
 start_fraction = np.where(starts_today, fraction_received, 0.0)
 
 answered = np.array([r is not None for r in responded])
-response_day = np.array([r.date() if r else d for r, d in zip(responded, received)], dtype="datetime64[D]")
+response_day = np.array([(r or d).date() for r, d in zip(responded, received)], dtype="datetime64[D]")
 response_fraction = np.array([(r.hour * 3600 + r.minute * 60 + r.second) / 86400 if r else 0 for r in responded])
 response_fraction = np.where(np.is_busday(response_day, holidays=holidays), response_fraction, 0.0)
 whole = np.busday_count(start_day, response_day, holidays=holidays)

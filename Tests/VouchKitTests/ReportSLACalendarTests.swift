@@ -180,7 +180,10 @@ import Testing
       #expect(ParsedTimestamp.parse(bad) == nil, "\(bad)")
     }
     #expect(UTCFormat.string(1_772_445_600.9) == "2026-03-02T10:00:00Z")
-    #expect(UTCFormat.decimal(2.0416666) == "2.042")
+    var decimal: [UInt8] = []
+    UTCFormat.appendDecimal(2.0416666, to: &decimal)
+    UTCFormat.appendDecimal(-0.0005, to: &decimal)
+    #expect(String(decoding: decimal, as: UTF8.self) == "2.042-0.001")
     #expect(CivilDate(dayNumber: CivilDate(year: 2028, month: 2, day: 29)?.dayNumber ?? 0).description == "2028-02-29")
   }
 }

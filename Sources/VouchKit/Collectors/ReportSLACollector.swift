@@ -364,7 +364,8 @@ extension ReportSLACollector {
     var next: String?
     switch format {
     case .csv:
-      // Exports run at roughly 100-200 bytes per report.
+      // Exports run at roughly 100-200 bytes per report. Only a sizing hint: an unreadable file is reported by the
+      // reader itself.
       if let size = try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int {
         run.expect(records: size / 150)
       }

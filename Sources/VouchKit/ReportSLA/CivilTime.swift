@@ -160,13 +160,7 @@ enum UTCFormat {
     bytes.append(0x5A)
   }
 
-  /// A business-day figure with three decimals (`2.375`), rounded half away from zero.
-  static func decimal(_ value: Double) -> String {
-    var bytes: [UInt8] = []
-    appendDecimal(value, to: &bytes)
-    return String(decoding: bytes, as: UTF8.self)
-  }
-
+  /// Appends a business-day figure with three decimals (`2.375`), rounded half away from zero.
   static func appendDecimal(_ value: Double, to bytes: inout [UInt8]) {
     let thousandths = Int((value * 1000).rounded())
     if thousandths < 0 { bytes.append(0x2D) }

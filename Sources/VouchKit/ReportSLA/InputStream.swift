@@ -99,8 +99,6 @@ struct CSVRecordReader {
     self.bytes = bytes
   }
 
-  var reader: HashingByteReader { bytes }
-
   mutating func finish() throws(ReportSLAError) -> HashingByteReader {
     try bytes.drain()
     return bytes

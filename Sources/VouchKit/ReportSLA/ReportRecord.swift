@@ -17,9 +17,24 @@ public enum ReportField: String, Sendable, CaseIterable {
   case credit
 
   static let required: [ReportField] = [.id, .receivedAt]
-  /// Fields whose values identify a person and must never reach the bundle.
-  static let identities: Set<ReportField> = [.reporter, .creditName]
-  var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
+  /// Position in `allCases`, where raw values are kept per record; a switch, as it is read for every field of
+  /// every row.
+  var index: Int {
+    switch self {
+    case .id: return 0
+    case .receivedAt: return 1
+    case .firstResponseAt: return 2
+    case .updates: return 3
+    case .resolvedAt: return 4
+    case .disclosedAt: return 5
+    case .severity: return 6
+    case .state: return 7
+    case .reporter: return 8
+    case .creditName: return 9
+    case .credit: return 10
+    }
+  }
 }
 
 /// One field's value as found in the input, before validation.
