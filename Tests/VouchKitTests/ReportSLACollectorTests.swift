@@ -318,7 +318,7 @@ import Testing
 
   /// `vouch validate` reports an unmapped required field at its line; `vouch run` seals a bundle in which no file
   /// names a reporter.
-  @Test func validateAndRunThroughTheCommandLine() throws {
+  @Test func validateAndRunThroughTheCommandLine() async throws {
     let work = try TestScratch.makeDirectory("sla-cli")
     let controls = work.appendingPathComponent("controls")
     try FileManager.default.createDirectory(at: controls, withIntermediateDirectories: true)
@@ -346,14 +346,14 @@ import Testing
     }
     let file = controls.appendingPathComponent("sla.yaml")
     try Data(control("{id: Report ID}").utf8).write(to: file)
-    let invalid = try Self.vouch(["validate", "controls"], in: work)
+    let invalid = try await Self.vouch(["validate", "controls"], in: work)
     #expect(invalid.status == 3)
     #expect(invalid.output.contains("collector.columns: map the required field(s) received_at"), "\(invalid.output)")
 
     let mapping = "{id: Report ID, received_at: Created, first_response_at: First reply, reporter: Reporter email, "
       + "credit_name: Credit name}"
     try Data(control(mapping).utf8).write(to: file)
-    let ran = try Self.vouch(["run", "--controls", "controls"], in: work)
+    let ran = try await Self.vouch(["run", "--controls", "controls"], in: work)
     #expect(ran.status == 0, "\(ran.output)")
     let evidence = work.appendingPathComponent("evidence")
     let enumerator = try #require(FileManager.default.enumerator(at: evidence, includingPropertiesForKeys: nil))
@@ -366,20 +366,11 @@ import Testing
     #expect(scanned >= 8)
   }
 
-  static func vouch(_ arguments: [String], in directory: URL) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = Repository.vouchExecutable
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    process.environment = ProcessInfo.processInfo.environment.merging(["VOUCH_TEST_SLA_KEY": "k3y-for-tests-0123456789"]) { $1 }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    TestScratch.register(child: process.processIdentifier)
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    TestScratch.forget(child: process.processIdentifier)
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  static func vouch(_ arguments: [String], in directory: URL) async throws -> AsyncCommand.Finished {
+    try await AsyncCommand.run(
+      Repository.vouchExecutable, arguments, in: directory,
+      environment: ProcessInfo.processInfo.environment.merging(["VOUCH_TEST_SLA_KEY": "k3y-for-tests-0123456789"]) {
+        $1
+      })
   }
 }

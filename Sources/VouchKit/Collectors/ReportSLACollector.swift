@@ -370,7 +370,8 @@ extension ReportSLACollector {
         run.expect(records: size / 150)
       }
       var csv = CSVRecordReader(bytes)
-      guard let header = try csv.next() else { throw ReportSLAError("\(label) is empty; expected a CSV header row") }
+      var header: [String] = []
+      guard try csv.next(into: &header) else { throw ReportSLAError("\(label) is empty; expected a CSV header row") }
       var columns: [Int?] = []
       for field in ReportField.allCases {
         guard let name = mapping[field] else {
@@ -384,7 +385,9 @@ extension ReportSLACollector {
         }
         columns.append(index)
       }
-      while let fields = try csv.next() {
+      var fields: [String] = []
+      var values: [RawValue] = []
+      while try csv.next(into: &fields) {
         let location = RecordLocation(unit: .row, number: csv.recordNumber)
         guard fields.count == header.count else {
           try run.reject(
@@ -393,8 +396,7 @@ extension ReportSLACollector {
               reasons: ["has \(fields.count) fields; the header has \(header.count) (unquoted comma or line break?)"]))
           continue
         }
-        var values: [RawValue] = []
-        values.reserveCapacity(columns.count)
+        values.removeAll(keepingCapacity: true)
         for column in columns {
           guard let column else {
             values.append(.absent)

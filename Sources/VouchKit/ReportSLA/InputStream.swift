@@ -104,9 +104,10 @@ struct CSVRecordReader {
     return bytes
   }
 
-  /// The next record's fields, or nil at the end. A blank line is skipped.
-  mutating func next() throws(ReportSLAError) -> [String]? {
-    var fields: [String] = []
+  /// Reads the next record into `fields` (reused by the caller, so rows do not each allocate an array); false at
+  /// the end. A blank line is skipped.
+  mutating func next(into fields: inout [String]) throws(ReportSLAError) -> Bool {
+    fields.removeAll(keepingCapacity: true)
     field.removeAll(keepingCapacity: true)
     var quoted = false
     var fieldStarted = false
@@ -145,7 +146,8 @@ struct CSVRecordReader {
             continue
           }
           if following == 0x0A {
-            return finishRecord(&fields)
+            finishRecord(&fields)
+            return true
           }
           if following == 0x0D { continue }
           throw ReportSLAError(
@@ -166,7 +168,8 @@ struct CSVRecordReader {
           sawAnything = false
           continue
         }
-        return finishRecord(&fields)
+        finishRecord(&fields)
+        return true
       case 0x0D:
         continue
       case 0x22 where field.isEmpty && !fieldStarted:
@@ -181,15 +184,15 @@ struct CSVRecordReader {
     if quoted {
       throw ReportSLAError("row \(recordNumber + 1): a quoted field is not closed before the end of the file")
     }
-    guard sawAnything, !(fields.isEmpty && field.isEmpty && !fieldStarted) else { return nil }
-    return finishRecord(&fields)
+    guard sawAnything, !(fields.isEmpty && field.isEmpty && !fieldStarted) else { return false }
+    finishRecord(&fields)
+    return true
   }
 
-  private mutating func finishRecord(_ fields: inout [String]) -> [String] {
+  private mutating func finishRecord(_ fields: inout [String]) {
     fields.append(String(decoding: field, as: UTF8.self))
     field.removeAll(keepingCapacity: true)
     recordNumber += 1
-    return fields
   }
 }
 

@@ -48,6 +48,7 @@ struct SLAAccumulator {
   private var missingCreditCount = 0
   private var missingCredit: [String] = []
   private var withoutOffset = 0
+  private var points: [Double] = []
 
   init(targets: SLATargets, now: Double) {
     self.targets = targets
@@ -117,10 +118,12 @@ struct SLAAccumulator {
     }
 
     let end = report.resolved ?? now
-    var points = [start]
-    if let response = report.firstResponse { points.append(response) }
-    points += report.updates
-    points = points.map { max($0, start) }.filter { $0 <= end }.sorted()
+    // Points of contact, clamped to the clock start; `points` is reused so a million reports allocate it once.
+    points.removeAll(keepingCapacity: true)
+    points.append(start)
+    if let response = report.firstResponse, response <= end { points.append(max(response, start)) }
+    for update in report.updates where update <= end { points.append(max(update, start)) }
+    points.sort()
     points.append(end)
     var gap = 0.0
     for index in 1..<points.count {
