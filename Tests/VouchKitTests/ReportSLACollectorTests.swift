@@ -283,6 +283,20 @@ import Testing
     } throws: { "\($0)".contains("text/html instead of JSON") }
   }
 
+  @Test func rawInputIsCopiedOnlyWhenTheControlOptsIn() async throws {
+    let file = Self.fixtures.appendingPathComponent("tracker-export.csv")
+    let without = try Run()
+    _ = try await ReportSLACollector(parameters: Parameters(try Self.csvParameters())).collect(without.context)
+    #expect(!without.harness.artifacts.records.contains { $0.path.contains("raw-input") })
+
+    let with = try Run()
+    _ = try await ReportSLACollector(parameters: Parameters(try Self.csvParameters(["store_raw_input": .boolean(true)])))
+      .collect(with.context)
+    let copy = try #require(with.harness.artifacts.records.first { $0.path.hasSuffix("/raw-input-1") })
+    #expect(copy.sha256 == (try Digest.sha256(fileAt: file)).digest)
+    #expect(try Data(contentsOf: with.harness.file("raw-input-1")) == Data(contentsOf: file))
+  }
+
   @Test func missingColumnIsNamedWithTheColumnsFound() async throws {
     var parameters = try Self.csvParameters()
     parameters["columns"] = .stringMap(["id": "Report ID", "received_at": "Opened"])
