@@ -1,5 +1,11 @@
 import Foundation
 
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
 /// `manifest.json`: every file of a bundle with its digest, and the link to the previous bundle's manifest.
 public struct Manifest: Sendable, Codable, Hashable {
   public static let fileName = "manifest.json"
@@ -52,7 +58,7 @@ public struct Manifest: Sendable, Codable, Hashable {
   /// Hashes every regular file under `root` (except the manifest files themselves).
   public static func entries(under root: URL) throws -> [Entry] {
     try BundleFiles.list(root).filter { !isManifestFile($0) }.map { path in
-      let (digest, size) = try Digest.sha256(fileAt: root.appendingPathComponent(path))
+      let (digest, size) = try Digest.sha256(path: root.path + "/" + path)
       return Entry(path: path, sha256: digest, size: size)
     }
   }
@@ -69,20 +75,23 @@ enum BundleFiles {
   /// bundle must hold its evidence, not point elsewhere.
   static func list(_ root: URL) throws -> [String] {
     var paths: [String] = []
-    try walk(root, prefix: "", into: &paths)
+    try walk(root.path, prefix: "", into: &paths)
     return paths.sorted()
   }
 
-  private static func walk(_ directory: URL, prefix: String, into paths: inout [String]) throws {
-    let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-    for name in names {
-      let url = directory.appendingPathComponent(name)
-      let relative = prefix.isEmpty ? name : "\(prefix)/\(name)"
-      let type = try FileManager.default.attributesOfItem(atPath: url.path)[.type] as? FileAttributeType
-      switch type {
-      case .typeDirectory?: try walk(url, prefix: relative, into: &paths)
-      case .typeRegular?: paths.append(relative)
-      default: throw ArtifactError("\(url.path) is neither a regular file nor a folder; bundles hold only plain files")
+  /// Walks with path strings and `lstat`: a year of bundles holds tens of thousands of files.
+  private static func walk(_ directory: String, prefix: String, into paths: inout [String]) throws {
+    for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+      let path = directory + "/" + name
+      let relative = prefix.isEmpty ? name : prefix + "/" + name
+      var info = stat()
+      guard lstat(path, &info) == 0 else {
+        throw ArtifactError("cannot inspect \(path): \(String(cString: strerror(errno)))")
+      }
+      switch info.st_mode & S_IFMT {
+      case S_IFDIR: try walk(path, prefix: relative, into: &paths)
+      case S_IFREG: paths.append(relative)
+      default: throw ArtifactError("\(path) is neither a regular file nor a folder; bundles hold only plain files")
       }
     }
   }

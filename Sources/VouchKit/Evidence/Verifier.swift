@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// One integrity problem found by `vouch verify`.
 public struct VerificationProblem: Sendable, Hashable, CustomStringConvertible {
@@ -113,24 +114,53 @@ public struct Verifier: Sendable {
     var signedBy: [String: String] = [:]
     var files = 0
     var bytes = 0
+    // Bundles are independent until their links are compared: check them on every core, then walk the chain.
+    let checks = Mutex([Int: BundleCheck]())
+    // The key type is not Sendable; its 32 raw bytes are.
+    let keyBytes = key?.rawRepresentation
+    DispatchQueue.concurrentPerform(iterations: chain.count) { index in
+      let key = keyBytes.flatMap { try? Curve25519.Signing.PublicKey(rawRepresentation: $0) }
+      var fileProblems: [VerificationProblem] = []
+      let checked = verifyBundle(chain[index], problems: &fileProblems)
+      var signatureProblems: [VerificationProblem] = []
+      let signer = checkSignature(chain[index], key: key, problems: &signatureProblems)
+      let check = BundleCheck(
+        manifest: checked.manifest, digest: checked.digest, files: checked.files, bytes: checked.bytes,
+        fileProblems: fileProblems, signatureProblems: signatureProblems, signer: signer)
+      checks.withLock { $0[index] = check }
+    }
+    let results = checks.withLock { $0 }
     var previous: (name: String, digest: String?)? = predecessor.map { ($0.name, manifestDigest(of: $0.url)) }
     for (index, bundle) in chain.enumerated() {
-      let checked = verifyBundle(bundle, problems: &problems)
-      files += checked.files
-      bytes += checked.bytes
-      if let manifest = checked.manifest {
+      guard let check = results[index] else { continue }
+      problems += check.fileProblems
+      files += check.files
+      bytes += check.bytes
+      if let manifest = check.manifest {
         checkLink(
           manifest.previous, of: bundle.name, after: previous,
           isFirst: requireFirstLink && index == 0 && predecessor == nil, pruned: pruned, problems: &problems)
       }
-      if let signer = checkSignature(bundle, key: key, problems: &problems) { signedBy[bundle.name] = signer }
-      previous = (bundle.name, checked.digest)
+      problems += check.signatureProblems
+      if let signer = check.signer { signedBy[bundle.name] = signer }
+      previous = (bundle.name, check.digest)
     }
     let sealedDays = Set(chain.map { Self.day(of: $0.name) })
     let missing = days.map { Self.days(from: $0.0, to: $0.1).filter { !sealedDays.contains($0) } } ?? []
     return VerificationReport(
       bundles: chain.map(\.name), filesChecked: files, bytesChecked: bytes, problems: problems, signedBy: signedBy,
       daysWithoutBundle: missing)
+  }
+
+  /// What one bundle's own checks found, before its link is compared with its predecessor.
+  private struct BundleCheck: Sendable {
+    let manifest: Manifest?
+    let digest: String?
+    let files: Int
+    let bytes: Int
+    let fileProblems: [VerificationProblem]
+    let signatureProblems: [VerificationProblem]
+    let signer: String?
   }
 
   /// Every UTC day from `first` to `last`, inclusive.
@@ -261,14 +291,15 @@ public struct Verifier: Sendable {
     for path in present where listed[path] == nil {
       problems.append(VerificationProblem(.extra, bundle: bundle.name, path: path, "file is not listed in the manifest"))
     }
+    let onDisk = Set(present)
+    let root = bundle.url.path
     for entry in manifest.files {
-      let url = bundle.url.appendingPathComponent(entry.path)
-      guard FileManager.default.fileExists(atPath: url.path) else {
+      guard onDisk.contains(entry.path) else {
         problems.append(VerificationProblem(.missing, bundle: bundle.name, path: entry.path, "listed in the manifest but absent"))
         continue
       }
       do {
-        let (actual, size) = try Digest.sha256(fileAt: url)
+        let (actual, size) = try Digest.sha256(path: root + "/" + entry.path)
         files += 1
         bytes += size
         if actual != entry.sha256 || size != entry.size {
