@@ -194,9 +194,7 @@ struct DiagnosticCase: Sendable, CustomTestStringConvertible {
   }
 
   @Test func everyCodeIsDocumented() throws {
-    let docs = try String(
-      contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../docs/security-txt.md").standardized, encoding: .utf8)
+    let docs = try Repository.text("docs/security-txt.md")
     for code in SecurityTxtCode.allCases {
       #expect(docs.contains("| `\(code.rawValue)` | \(code.severity.rawValue) |"), "\(code.rawValue)")
     }

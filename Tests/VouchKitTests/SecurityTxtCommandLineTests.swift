@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import VouchKit
+
+/// `vouch security-txt` as engineers and the benchmark run it: many files per process, exit codes from the README.
+@Suite struct SecurityTxtCommandLineTests {
+  struct Finished {
+    let status: Int32
+    let output: String
+  }
+
+  func vouch(_ arguments: [String]) throws -> Finished {
+    let process = Process()
+    process.executableURL = Repository.vouchExecutable
+    process.arguments = ["security-txt"] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    TestScratch.register(child: process.processIdentifier)
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    TestScratch.forget(child: process.processIdentifier)
+    return Finished(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+  }
+
+  static let corpus = CorpusEntry.directory
+  static let now = ["--now", "2026-11-29T05:21:33Z"]
+
+  @Test func exitCodesFollowTheReadme() throws {
+    let valid = Self.corpus.appendingPathComponent("burbsec.txt").path
+    let invalid = Self.corpus.appendingPathComponent("stxtorg_2021-05_iso_expired.txt").path
+    let passed = try vouch(Self.now + [valid])
+    #expect(passed.status == 0, "\(passed.output)")
+    #expect(passed.output.hasPrefix("\(valid): valid (0 errors, 2 recommendations, 0 notifications)\n"))
+    let failed = try vouch(Self.now + [valid, invalid])
+    #expect(failed.status == 1)
+    #expect(failed.output.contains("error expired@6:"))
+    let unreadable = try vouch(Self.now + [valid, "/nonexistent/security.txt", invalid])
+    #expect(unreadable.status == 2)
+    #expect(unreadable.output.contains("cannot read /nonexistent/security.txt"))
+    #expect(unreadable.output.contains("error expired@6:"))
+    let usage = try vouch(["--now", "yesterday", valid])
+    #expect(usage.status == 3)
+    #expect(usage.output.contains("--now 'yesterday'"))
+  }
+
+  @Test func jsonCoversEveryCorpusFileInOneProcess() throws {
+    let files = CorpusEntry.all.map { Self.corpus.appendingPathComponent($0.file).path }
+    let result = try vouch(Self.now + ["--json"] + files)
+    #expect(result.status == 1)
+    let decoded = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]]
+    #expect(decoded?.count == 53)
+    let validCount = decoded?.filter { $0["valid"] as? Bool == true }.count
+    #expect(validCount == CorpusEntry.all.filter(\.sectxtValid).count - 1)
+  }
+
+  @Test func aPinnedKeyVerifiesLocalFiles() throws {
+    let key = try TestOpenPGPKey.shared()
+    let folder = try TestScratch.makeDirectory("cli-signed")
+    let signed = folder.appendingPathComponent("security.txt")
+    try Data(try key.clearsign("Contact: https://example.com/\nExpires: 2027-01-01T00:00:00Z\n").utf8).write(to: signed)
+    let good = try vouch(Self.now + ["--key", key.publicKey.path, "--fingerprint", key.fingerprint, signed.path])
+    #expect(good.status == 0, "\(good.output)")
+    #expect(good.output.contains("signature: good signature by \(key.fingerprint)"))
+    let other = try vouch(Self.now + ["--key", key.publicKey.path, "--fingerprint", "0123456789ABCDEF", signed.path])
+    #expect(other.status == 1)
+    #expect(other.output.contains("error bad_signature@1"))
+  }
+}
