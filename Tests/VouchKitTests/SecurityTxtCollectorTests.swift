@@ -87,7 +87,8 @@ import Testing
     #expect(headers.contains("# \(nginx.url("site", "/security.txt"))\nHTTP/1.1 404"))
     let result = try JSONSerialization.jsonObject(with: Data(contentsOf: harness.file("parse-result.json")))
     #expect((result as? [String: Any])?["valid"] as? Bool == true)
-    #expect(output.evidence["contacts"] == ["well-known.txt", "parse-result.json"].map(harness.artifacts.bundlePath(of:)))
+    #expect(
+      output.evidence["contacts"] == ["well-known.txt", "parse-result.json"].map(harness.artifacts.bundlePath(of:)))
     for record in harness.artifacts.records {
       let name = String(record.path.dropFirst("controls/\(CollectorHarness.controlID)/".count))
       #expect(try Digest.sha256(fileAt: harness.file(name)).digest == record.sha256, "\(record.path)")
@@ -117,7 +118,10 @@ import Testing
         "site", try TestCertificates.shared().caSigned,
         [
           .files(
-            "/", directory: try Self.site([".well-known/security.txt": Data(wellKnown.utf8), "security.txt": Data(legacy.utf8)]),
+            "/",
+            directory: try Self.site([
+              ".well-known/security.txt": Data(wellKnown.utf8), "security.txt": Data(legacy.utf8),
+            ]),
             contentType: Self.utf8)
         ])
     ])
@@ -134,7 +138,10 @@ import Testing
         "site", try TestCertificates.shared().caSigned,
         [
           .files(
-            "/", directory: try Self.site([".well-known/security.txt": Data(wellKnown.utf8), "security.txt": Data(wellKnown.utf8)]),
+            "/",
+            directory: try Self.site([
+              ".well-known/security.txt": Data(wellKnown.utf8), "security.txt": Data(wellKnown.utf8),
+            ]),
             contentType: Self.utf8)
         ])
     ])
@@ -148,7 +155,10 @@ import Testing
     let nginx = try await NginxServer.start([
       .http(
         "plain",
-        [.files("/", directory: try Self.site([".well-known/security.txt": Data(Self.file().utf8)]), contentType: Self.utf8)])
+        [
+          .files(
+            "/", directory: try Self.site([".well-known/security.txt": Data(Self.file().utf8)]), contentType: Self.utf8)
+        ])
     ])
     defer { nginx.stop() }
     let (output, harness) = try await Self.collect(try Self.parameters(nginx, "plain"))
@@ -281,10 +291,16 @@ import Testing
     let nginx = try await NginxServer.start([
       .https(
         "tampered", try TestCertificates.shared().caSigned,
-        [.files("/", directory: try Self.site([".well-known/security.txt": Data(tampered.utf8)]), contentType: Self.utf8)]),
+        [
+          .files(
+            "/", directory: try Self.site([".well-known/security.txt": Data(tampered.utf8)]), contentType: Self.utf8)
+        ]),
       .https(
         "unsigned", try TestCertificates.shared().caSigned,
-        [.files("/", directory: try Self.site([".well-known/security.txt": Data(unsigned.utf8)]), contentType: Self.utf8)]),
+        [
+          .files(
+            "/", directory: try Self.site([".well-known/security.txt": Data(unsigned.utf8)]), contentType: Self.utf8)
+        ]),
     ])
     defer { nginx.stop() }
     let pin: [String: ParameterValue] = ["signing_key": .string(key.publicKey.path)]
@@ -308,10 +324,15 @@ import Testing
   }
 
   @Test func parametersAreChecked() {
-    #expect(throws: ParameterError.self) { try SecurityTxtCollector(parameters: Parameters(["domain": .string("http://x")])) }
-    #expect(throws: ParameterError.self) { try SecurityTxtCollector(parameters: Parameters(["domain": .string("a b")])) }
     #expect(throws: ParameterError.self) {
-      try SecurityTxtCollector(parameters: Parameters(["domain": .string("example.com"), "signer_fingerprint": .string("AB")]))
+      try SecurityTxtCollector(parameters: Parameters(["domain": .string("http://x")]))
+    }
+    #expect(throws: ParameterError.self) {
+      try SecurityTxtCollector(parameters: Parameters(["domain": .string("a b")]))
+    }
+    #expect(throws: ParameterError.self) {
+      try SecurityTxtCollector(
+        parameters: Parameters(["domain": .string("example.com"), "signer_fingerprint": .string("AB")]))
     }
     #expect(throws: ParameterError.self) {
       try SecurityTxtCollector(

@@ -12,19 +12,22 @@ public struct SecurityTxtCollector: Collector {
   static let legacyArtifact = "legacy.txt"
   static let headersArtifact = "response-headers.txt"
   static let resultArtifact = "parse-result.json"
+  static let plainHTTPArtifact = "plain-http.txt"
 
   public static let parameters: [ParameterSpec] = [
     ParameterSpec(
       "domain", .string, required: true,
       "example.com, example.com:8443 or an https:// URL; a URL with a path is fetched as is (no legacy location)."),
-    ParameterSpec("expected_contacts", .stringList, "Contact URIs that must be listed, e.g. mailto:security@example.com."),
+    ParameterSpec(
+      "expected_contacts", .stringList, "Contact URIs that must be listed, e.g. mailto:security@example.com."),
     ParameterSpec("min_days_before_expiry", .integer, "Fewer whole days left before Expires is an error."),
     ParameterSpec("require_signature", .boolean, default: "false", "An unsigned file is an error."),
     ParameterSpec(
       "signing_key", .string,
       "Pinned OpenPGP public key (armoured or binary) or keyring file; the signature must verify with it (gpgv)."),
     ParameterSpec("signer_fingerprint", .string, "Fingerprint the signing key in signing_key must have."),
-    ParameterSpec("http_fallback", .boolean, default: "true", "Look over plain http when https has no file, to flag it."),
+    ParameterSpec(
+      "http_fallback", .boolean, default: "true", "Look over plain http when https has no file, to flag it."),
     ParameterSpec("follow_redirects", .integer, default: "5", "Redirects to follow for each location."),
     ParameterSpec("timeout", .duration, default: "30s", "Limit for each request."),
     ParameterSpec("connect_timeout", .duration, default: "10s", "Limit for establishing each connection."),
@@ -41,15 +44,18 @@ public struct SecurityTxtCollector: Collector {
       FactSpec("recommendations", .stringList, "Recommendation diagnostics as code@line.", evidence: result),
       FactSpec("notifications", .stringList, "Notification diagnostics as code@line.", evidence: result),
       FactSpec("contacts", .stringList, "Contact values in file order (priority order).", evidence: body),
-      FactSpec("expires", .string, "The Expires instant (RFC 3339, UTC); empty when absent or malformed.", evidence: body),
-      FactSpec("days_until_expiry", .integer, "Whole days from now to Expires; null without a valid Expires.", evidence: body),
+      FactSpec(
+        "expires", .string, "The Expires instant (RFC 3339, UTC); empty when absent or malformed.", evidence: body),
+      FactSpec(
+        "days_until_expiry", .integer, "Whole days from now to Expires; null without a valid Expires.", evidence: body),
       FactSpec("signed", .boolean, "The file carries an OpenPGP cleartext signature.", evidence: body),
       FactSpec(
         "signature_verified", .boolean, "The signature verified with the pinned key (false when not checked).",
         evidence: result),
       FactSpec("signer", .string, "Primary key fingerprint of a verified signer; empty otherwise.", evidence: result),
       FactSpec("canonical", .stringList, "Canonical values.", evidence: body),
-      FactSpec("canonical_match", .string, "The fetched URL a Canonical value matched; empty if none.", evidence: result),
+      FactSpec(
+        "canonical_match", .string, "The fetched URL a Canonical value matched; empty if none.", evidence: result),
       FactSpec("acknowledgments", .stringList, "Acknowledgments values.", evidence: body),
       FactSpec("policy", .stringList, "Policy values.", evidence: body),
       FactSpec("hiring", .stringList, "Hiring values.", evidence: body),
@@ -57,7 +63,8 @@ public struct SecurityTxtCollector: Collector {
       FactSpec("preferred_languages", .stringList, "Language tags of Preferred-Languages.", evidence: body),
       FactSpec("csaf", .stringList, "CSAF values.", evidence: body),
       FactSpec("fetched_url", .string, "The URL that served the file validated; empty when none did.", evidence: fetch),
-      FactSpec("redirect_chain", .stringList, "Every URL visited to reach it, first and final included.", evidence: fetch),
+      FactSpec(
+        "redirect_chain", .stringList, "Every URL visited to reach it, first and final included.", evidence: fetch),
       FactSpec("content_type", .string, "Content-Type of that response.", evidence: fetch),
       FactSpec("legacy_found", .boolean, "The legacy /security.txt also answered 200.", evidence: fetch),
     ]
@@ -149,12 +156,12 @@ public struct SecurityTxtCollector: Collector {
     public var legacy: Fetch?
     public var wellKnown: Fetch?
     public var verification: SignatureVerification?
-
-    public var body: Data? { chosen?.found?.body }
   }
 
   /// Fetches, validates and verifies; throws only when no location produced any HTTP response at all.
-  public func inspect(http: HTTPClient, now: Date, verifier: @autoclosure () throws(SignatureVerifierError) -> SignatureVerifier)
+  public func inspect(
+    http: HTTPClient, now: Date, verifier: @autoclosure () throws(SignatureVerifierError) -> SignatureVerifier
+  )
     async throws -> Inspection
   {
     var fetches: [Fetch] = []
@@ -188,9 +195,11 @@ public struct SecurityTxtCollector: Collector {
           fetches.append(fetch)
           guard fetch.found != nil else { continue }
           chosen = fetch
-          let reason = first.error.map { "https failed: \($0.message)" } ?? "https answered \(first.hops.last?.status ?? 0)"
+          let reason =
+            first.error.map { "https failed: \($0.message)" } ?? "https answered \(first.hops.last?.status ?? 0)"
           retrieval.append(
-            SecurityTxtDiagnostic(.invalidURIScheme, "the file is only reachable over plain http at \(url) (\(reason))"))
+            SecurityTxtDiagnostic(.invalidURIScheme, "the file is only reachable over plain http at \(url) (\(reason))")
+          )
           if url == plain.legacy {
             retrieval.append(SecurityTxtDiagnostic(.location, "the file is only at the legacy location \(url)"))
           }
@@ -267,21 +276,14 @@ public struct SecurityTxtCollector: Collector {
       verifier: try SignatureVerifier.locate(environment: ProcessInfo.processInfo.environment))
     let artifacts = context.artifacts
     try writeHeaders(inspection.fetches, artifacts)
-    if let body = inspection.wellKnown?.found?.body {
-      try artifacts.write(
-        Self.wellKnownArtifact, data: body, mediaType: "text/plain",
-        summary: "Bytes received from \(inspection.wellKnown?.url ?? "")")
-    }
-    if let body = inspection.legacy?.found?.body {
-      try artifacts.write(
-        Self.legacyArtifact, data: body, mediaType: "text/plain",
-        summary: "Bytes received from \(inspection.legacy?.url ?? "")")
-    }
-    if let chosen = inspection.chosen, chosen.url != inspection.wellKnown?.url, chosen.url != inspection.legacy?.url,
-      let body = chosen.found?.body
-    {
-      try artifacts.write(
-        "plain-http.txt", data: body, mediaType: "text/plain", summary: "Bytes received from \(chosen.url)")
+    let chosen = inspection.chosen
+    let plainHTTP = chosen.flatMap { $0.url == inspection.wellKnown?.url || $0.url == inspection.legacy?.url ? nil : $0 }
+    for (name, fetch) in [
+      (Self.wellKnownArtifact, inspection.wellKnown), (Self.legacyArtifact, inspection.legacy),
+      (Self.plainHTTPArtifact, plainHTTP),
+    ] {
+      guard let fetch, let response = fetch.found else { continue }
+      try store(response, as: name, artifacts)
     }
     let result = ParseResult(inspection: inspection, now: now)
     try artifacts.write(
@@ -312,7 +314,8 @@ public struct SecurityTxtCollector: Collector {
       "days_until_expiry": report.expires.map { .integer(SecurityTxtPolicy.wholeDays(from: now, to: $0)) } ?? .null,
       "signed": .boolean(report.signed),
       "signature_verified": .boolean(inspection.verification?.verified ?? false),
-      "signer": .string(inspection.verification?.verified == true ? inspection.verification?.primaryFingerprint ?? "" : ""),
+      "signer": .string(
+        inspection.verification?.verified == true ? inspection.verification?.primaryFingerprint ?? "" : ""),
       "canonical": list(report.values("canonical")),
       "canonical_match": .string(report.canonicalMatch ?? ""),
       "acknowledgments": list(report.values("acknowledgments")),
@@ -358,6 +361,25 @@ public struct SecurityTxtCollector: Collector {
     }
   }
 
+  /// The exact bytes received; a body over the size limit is stored as the prefix that was read, marked truncated.
+  private func store(_ response: HTTPResponse, as name: String, _ artifacts: ArtifactSink) throws {
+    let truncated = !response.complete || response.bodySize > SecurityTxtRetrieval.sizeLimit
+    let url = try artifacts.url(for: name)
+    do {
+      try response.body.write(to: url)
+    } catch {
+      throw ArtifactError("cannot write artifact \(url.path): \(error.localizedDescription)")
+    }
+    let summary =
+      truncated
+      ? "First \(response.body.count) bytes from \(response.url); the rest was refused unread"
+      : "Bytes received from \(response.url)"
+    artifacts.adopt(
+      name, sha256: Digest.sha256(response.body), size: response.body.count,
+      mediaType: response.header("Content-Type") ?? "application/octet-stream", summary: summary,
+      truncated: truncated)
+  }
+
   private func writeHeaders(_ fetches: [Fetch], _ artifacts: ArtifactSink) throws {
     var blocks: [String] = []
     for fetch in fetches {
@@ -384,7 +406,10 @@ public struct SecurityTxtPolicy: Sendable {
   public var requireSignature: Bool
   public var pin: OpenPGPKeyPin?
 
-  public init(expectedContacts: [String] = [], minDaysBeforeExpiry: Int? = nil, requireSignature: Bool = false, pin: OpenPGPKeyPin? = nil) {
+  public init(
+    expectedContacts: [String] = [], minDaysBeforeExpiry: Int? = nil, requireSignature: Bool = false,
+    pin: OpenPGPKeyPin? = nil
+  ) {
     self.expectedContacts = expectedContacts
     self.minDaysBeforeExpiry = minDaysBeforeExpiry
     self.requireSignature = requireSignature

@@ -64,7 +64,10 @@ public struct SecurityTxtLinter: Sendable {
   public func lint(file path: String) async throws -> Result {
     let data: Data
     do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path))
+      // One byte over the limit is enough to refuse a file, so a huge file is never read whole.
+      let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+      defer { try? handle.close() }
+      data = try handle.read(upToCount: SecurityTxtRetrieval.sizeLimit + 1) ?? Data()
     } catch {
       throw ReadError(description: "cannot read \(path): \(error.localizedDescription)")
     }
@@ -72,7 +75,7 @@ public struct SecurityTxtLinter: Sendable {
       var report = SecurityTxtValidator.emptyReport()
       report.add([
         SecurityTxtDiagnostic(
-          .tooLarge, "\(path) has \(data.count) bytes, more than \(SecurityTxtRetrieval.sizeLimit); it was not parsed")
+          .tooLarge, "\(path) is larger than \(SecurityTxtRetrieval.sizeLimit) bytes; it was not parsed")
       ])
       return Result(target: path, report: report, fetchedURL: nil, verification: nil)
     }

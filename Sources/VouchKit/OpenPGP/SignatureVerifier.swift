@@ -20,7 +20,7 @@ public struct OpenPGPKeyPin: Sendable, Hashable {
 }
 
 /// What gpgv said about a signature.
-public struct SignatureVerification: Sendable, Hashable, Codable {
+public struct SignatureVerification: Sendable, Hashable, Encodable {
   public let verified: Bool
   /// Fingerprint of the (sub)key that made the signature, when gpgv could identify it.
   public let signerFingerprint: String?
@@ -55,7 +55,9 @@ public struct SignatureVerifier: Sendable {
     let path = environment["PATH"] ?? "/usr/bin:/bin"
     for directory in path.split(separator: ":") {
       let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("gpgv")
-      if FileManager.default.isExecutableFile(atPath: candidate.path) { return SignatureVerifier(executable: candidate) }
+      if FileManager.default.isExecutableFile(atPath: candidate.path) {
+        return SignatureVerifier(executable: candidate)
+      }
     }
     throw SignatureVerifierError("gpgv is not on PATH; install the Debian package 'gpgv' to verify signatures")
   }
@@ -116,7 +118,9 @@ public struct SignatureVerifier: Sendable {
     process.arguments = arguments
     guard FileManager.default.createFile(atPath: stdout.path, contents: nil),
       FileManager.default.createFile(atPath: stderr.path, contents: nil)
-    else { throw SignatureVerifierError("cannot create gpgv's output files in \(stdout.deletingLastPathComponent().path)") }
+    else {
+      throw SignatureVerifierError("cannot create gpgv's output files in \(stdout.deletingLastPathComponent().path)")
+    }
     let output = try FileHandle(forWritingTo: stdout)
     let errors = try FileHandle(forWritingTo: stderr)
     defer {

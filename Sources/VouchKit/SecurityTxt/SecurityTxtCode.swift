@@ -76,7 +76,8 @@ public enum SecurityTxtCode: String, Sendable, Hashable, Codable, CaseIterable {
     case .longLine: return "Lines longer than 2,048 bytes are hard to review (RFC 9116 §5.4)."
     case .noURI: return "URI fields hold a URI with a scheme, e.g. `mailto:` (RFC 9116 §2.5)."
     case .noHTTPS: return "Web URIs must use https (RFC 9116 §2.5.1–§2.5.8)."
-    case .inlineKey: return "`Encryption` points to a key; the key itself, even in a `data:` URI, must not appear (§2.5.4)."
+    case .inlineKey:
+      return "`Encryption` points to a key; the key itself, even in a `data:` URI, must not appear (§2.5.4)."
     case .noContact: return "`Contact` must appear at least once (RFC 9116 §2.5.3)."
     case .noExpire: return "`Expires` must appear (RFC 9116 §2.5.5)."
     case .multiExpire: return "`Expires` must not appear more than once (RFC 9116 §2.5.5)."
@@ -93,7 +94,8 @@ public enum SecurityTxtCode: String, Sendable, Hashable, Codable, CaseIterable {
     case .notSigned: return "The file should carry an OpenPGP cleartext signature (RFC 9116 §2.3)."
     case .noCanonical: return "A signed file should carry `Canonical` (RFC 9116 §2.3, §2.5.2)."
     case .signedFormatIssue: return "A signed file starts with the cleartext header and dash-escapes (RFC 4880 §7)."
-    case .pgpDataError: return "The armour (headers, blank line, signature block, checksum) is well-formed (RFC 4880 §6–§7)."
+    case .pgpDataError:
+      return "The armour (headers, blank line, signature block, checksum) is well-formed (RFC 4880 §6–§7)."
     case .dataAfterSignature: return "No data after the signature (RFC 9116 §4 `signed`)."
     case .badSignature: return "The signature verifies against the pinned key (gpgv)."
     case .signatureRequired: return "The control requires a signed file (a pinned key implies it)."
@@ -115,7 +117,7 @@ public enum SecurityTxtCode: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// One finding about a security.txt file.
-public struct SecurityTxtDiagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SecurityTxtDiagnostic: Sendable, Hashable, Encodable, CustomStringConvertible {
   public let code: SecurityTxtCode
   public let message: String
   /// 1-based line in the file as received (signed files included); `nil` for findings about the whole file.
@@ -137,13 +139,6 @@ public struct SecurityTxtDiagnostic: Sendable, Hashable, Codable, CustomStringCo
   }
 
   enum CodingKeys: String, CodingKey { case code, severity, message, line }
-
-  public init(from decoder: Decoder) throws {
-    let container = try decoder.container(keyedBy: CodingKeys.self)
-    code = try container.decode(SecurityTxtCode.self, forKey: .code)
-    message = try container.decode(String.self, forKey: .message)
-    line = try container.decodeIfPresent(Int.self, forKey: .line)
-  }
 
   public func encode(to encoder: Encoder) throws {
     var container = encoder.container(keyedBy: CodingKeys.self)

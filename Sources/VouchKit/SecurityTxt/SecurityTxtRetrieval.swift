@@ -43,7 +43,9 @@ public enum SecurityTxtRetrieval {
     var found: [SecurityTxtDiagnostic] = []
     let startHost = URLComponents(string: first)?.host?.lowercased()
     let startsSecure = URLComponents(string: first)?.scheme?.lowercased() == "https"
-    if startsSecure, let plain = chain.dropFirst().first(where: { URLComponents(string: $0)?.scheme?.lowercased() != "https" }) {
+    if startsSecure,
+      let plain = chain.dropFirst().first(where: { URLComponents(string: $0)?.scheme?.lowercased() != "https" })
+    {
       found.append(
         SecurityTxtDiagnostic(.insecureRedirect, "the redirect chain passes through plain http at \(plain)"))
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One `Name: value` line of a security.txt file.
-public struct SecurityTxtField: Sendable, Hashable, Codable {
+public struct SecurityTxtField: Sendable, Hashable, Encodable {
   /// As written (`CONTACT`, `Contact`…).
   public let name: String
   /// Without the separating whitespace and trailing whitespace; dash-escaping of signed files removed.
@@ -13,7 +13,7 @@ public struct SecurityTxtField: Sendable, Hashable, Codable {
 }
 
 /// The outcome of validating one security.txt file: every diagnostic plus the fields it defines.
-public struct SecurityTxtReport: Sendable, Hashable, Codable {
+public struct SecurityTxtReport: Sendable, Hashable, Encodable {
   public internal(set) var diagnostics: [SecurityTxtDiagnostic]
   public let fields: [SecurityTxtField]
   /// An OpenPGP cleartext signature frame is present (well-formed or not; see `pgp_data_error`).
@@ -45,7 +45,9 @@ public struct SecurityTxtReport: Sendable, Hashable, Codable {
   }
 }
 
-/// Validates security.txt bytes against RFC 9116 §2–§4: pure, no I/O, so the CLI can lint thousands of files a second.
+/// Validates security.txt bytes against RFC 9116 §2–§4.
+///
+/// Pure (no I/O, the clock injected) so results are reproducible and the CLI can lint thousands of files a second.
 public struct SecurityTxtValidator: Sendable {
   /// The instant `Expires` is compared with; injected so results are reproducible.
   public var now: Date
@@ -60,7 +62,9 @@ public struct SecurityTxtValidator: Sendable {
 
   /// Lines longer than this many bytes draw `long_line`.
   public static let lineLimit = 2_048
-  static let uriFields: Set<String> = ["acknowledgments", "canonical", "contact", "encryption", "hiring", "policy", "csaf"]
+  static let uriFields: Set<String> = [
+    "acknowledgments", "canonical", "contact", "encryption", "hiring", "policy", "csaf",
+  ]
   static let knownFields = uriFields.union(["expires", "preferred-languages"])
   static let signedHeader = "-----BEGIN PGP SIGNED MESSAGE-----"
   static let signatureBegin = "-----BEGIN PGP SIGNATURE-----"
@@ -158,7 +162,8 @@ public struct SecurityTxtValidator: Sendable {
         if let text = String(validating: slice, as: UTF8.self) { return text[...] }
         if !reportedUTF8 {
           reportedUTF8 = true
-          add(.utf8, "the file is not valid UTF-8 (first bad byte sequence on this line); re-encode it", line: offset + 1)
+          add(
+            .utf8, "the file is not valid UTF-8 (first bad byte sequence on this line); re-encode it", line: offset + 1)
         }
         return String(decoding: slice, as: UTF8.self)[...]
       }
@@ -174,7 +179,9 @@ public struct SecurityTxtValidator: Sendable {
           problem = "line \(index + 1) is neither a 'Hash:' armour header nor the blank line that must end them"
           break
         }
-        hashAlgorithms += line.dropFirst(6).split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) }
+        hashAlgorithms += line.dropFirst(6).split(separator: ",").map {
+          String($0.trimmingCharacters(in: .whitespaces))
+        }
         index += 1
       }
       if index < lines.count, lines[index].isEmpty { index += 1 }
@@ -285,7 +292,8 @@ public struct SecurityTxtValidator: Sendable {
       let line = field.line
       if SecurityTxtValidator.uriFields.contains(key) {
         guard let scheme = SecurityTxtSyntax.uriScheme(value) else {
-          add(.noURI, "'\(field.name)' must be a URI such as mailto:…, tel:… or https://…; got '\(value)'", line: line)
+          let message = "'\(field.name)' must be a URI such as mailto:…, tel:… or https://…; got '\(value)'"
+          add(.noURI, message, line: line)
           return
         }
         let lowered = scheme.lowercased()
@@ -364,13 +372,17 @@ public struct SecurityTxtValidator: Sendable {
       if let match = validator.fetchURLs.first(where: { canonical.contains(Self.normalised($0)) }) { return match }
       add(
         .noCanonicalMatch,
-        "no 'Canonical' field lists the URL the file was fetched from (\(validator.fetchURLs.joined(separator: " → ")))")
+        "no 'Canonical' field lists a URL the file was fetched from: "
+          + validator.fetchURLs.joined(separator: " → ")
+      )
       return nil
     }
 
     /// Scheme and host compared case-insensitively and a default port ignored, as RFC 3986 §6.2.3 allows.
     static func normalised(_ url: String) -> String {
-      guard var components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else { return url }
+      guard var components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+        return url
+      }
       components.scheme = scheme
       components.host = components.host?.lowercased()
       if (scheme == "https" && components.port == 443) || (scheme == "http" && components.port == 80) {

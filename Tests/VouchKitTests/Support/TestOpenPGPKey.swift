@@ -20,7 +20,8 @@ struct TestOpenPGPKey: Sendable {
     try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: home.path)
     defer { stopAgent(home) }
     let base = ["--batch", "--homedir", home.path, "--pinentry-mode", "loopback", "--passphrase", ""]
-    try Command.run("/usr/bin/gpg", base + ["--quick-gen-key", "Vouch Test <security@vouch.invalid>", "ed25519", "sign", "never"])
+    try Command.run(
+      "/usr/bin/gpg", base + ["--quick-gen-key", "Vouch Test <security@vouch.invalid>", "ed25519", "sign", "never"])
     let listing = try Command.run("/usr/bin/gpg", ["--batch", "--homedir", home.path, "--with-colons", "--list-keys"])
     guard let line = listing.split(separator: "\n").first(where: { $0.hasPrefix("fpr:") }),
       let fingerprint = line.split(separator: ":", omittingEmptySubsequences: false).dropFirst(9).first
@@ -38,8 +39,10 @@ struct TestOpenPGPKey: Sendable {
     try Data(text.utf8).write(to: input)
     try Command.run(
       "/usr/bin/gpg",
-      ["--batch", "--homedir", home.path, "--pinentry-mode", "loopback", "--passphrase", "", "--clearsign", "--output",
-       output.path, input.path])
+      [
+        "--batch", "--homedir", home.path, "--pinentry-mode", "loopback", "--passphrase", "", "--clearsign", "--output",
+        output.path, input.path,
+      ])
     return try String(contentsOf: output, encoding: .utf8)
   }
 
