@@ -44,11 +44,15 @@ import Testing
     let usage = try vouch(["--now", "yesterday", valid])
     #expect(usage.status == 3)
     #expect(usage.output.contains("--now 'yesterday'"))
+    #expect(try vouch(Self.now).status == 3)
+    #expect(try vouch(Self.now + ["--files-from", "/nonexistent/list"]).status == 3)
   }
 
   @Test func jsonCoversEveryCorpusFileInOneProcess() throws {
     let files = CorpusEntry.all.map { Self.corpus.appendingPathComponent($0.file).path }
-    let result = try vouch(Self.now + ["--json"] + files)
+    let list = try TestScratch.makeDirectory("cli-list").appendingPathComponent("files.txt")
+    try Data(files.dropFirst().joined(separator: "\n").utf8).write(to: list)
+    let result = try vouch(Self.now + ["--json", "--files-from", list.path, files[0]])
     #expect(result.status == 1)
     let decoded = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [[String: Any]]
     #expect(decoded?.count == 53)

@@ -163,6 +163,18 @@ struct DiagnosticCase: Sendable, CustomTestStringConvertible {
     #expect(report.signed)
   }
 
+  @Test func calendarArithmeticAgreesWithFoundation() throws {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = try #require(TimeZone(identifier: "UTC"))
+    for seconds in stride(from: -2_000_000_000.0, through: 4_000_000_000.0, by: 7_654_321) {
+      let date = Date(timeIntervalSince1970: seconds)
+      #expect(SecurityTxtSyntax.format(date) == Timestamp.format(date))
+      #expect(SecurityTxtSyntax.oneYear(after: date) == calendar.date(byAdding: .year, value: 1, to: date))
+    }
+    let leapDay = try #require(Timestamp.parse("2024-02-29T12:00:00Z"))
+    #expect(SecurityTxtSyntax.format(SecurityTxtSyntax.oneYear(after: leapDay)) == "2025-02-28T12:00:00Z")
+  }
+
   @Test func rfc3339AndLanguageTagGrammars() {
     for good in ["2027-02-28T23:59:60Z", "2024-02-29 10:00:00-05:30", "2027-01-01T00:00:00.123456z"] {
       #expect(SecurityTxtSyntax.rfc3339(good[...]) != nil, "\(good)")

@@ -277,7 +277,9 @@ public struct SecurityTxtCollector: Collector {
     let artifacts = context.artifacts
     try writeHeaders(inspection.fetches, artifacts)
     let chosen = inspection.chosen
-    let plainHTTP = chosen.flatMap { $0.url == inspection.wellKnown?.url || $0.url == inspection.legacy?.url ? nil : $0 }
+    let plainHTTP = chosen.flatMap {
+      $0.url == inspection.wellKnown?.url || $0.url == inspection.legacy?.url ? nil : $0
+    }
     for (name, fetch) in [
       (Self.wellKnownArtifact, inspection.wellKnown), (Self.legacyArtifact, inspection.legacy),
       (Self.plainHTTPArtifact, plainHTTP),
@@ -435,7 +437,7 @@ public struct SecurityTxtPolicy: Sendable {
     } else if !report.signed, requireSignature || pin != nil {
       found.append(SecurityTxtDiagnostic(.signatureRequired, "the file is not signed; sign it with the pinned key"))
     }
-    let contacts = Set(report.values("contact").map { $0.lowercased() })
+    let contacts = expectedContacts.isEmpty ? [] : Set(report.values("contact").map { $0.lowercased() })
     for expected in expectedContacts where !contacts.contains(expected.lowercased()) {
       found.append(SecurityTxtDiagnostic(.missingContact, "'Contact: \(expected)' is expected but not listed"))
     }

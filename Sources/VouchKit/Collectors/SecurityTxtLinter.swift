@@ -62,15 +62,7 @@ public struct SecurityTxtLinter: Sendable {
   }
 
   public func lint(file path: String) async throws -> Result {
-    let data: Data
-    do {
-      // One byte over the limit is enough to refuse a file, so a huge file is never read whole.
-      let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-      defer { try? handle.close() }
-      data = try handle.read(upToCount: SecurityTxtRetrieval.sizeLimit + 1) ?? Data()
-    } catch {
-      throw ReadError(description: "cannot read \(path): \(error.localizedDescription)")
-    }
+    let data = try Self.read(path, limit: SecurityTxtRetrieval.sizeLimit + 1)
     guard data.count <= SecurityTxtRetrieval.sizeLimit else {
       var report = SecurityTxtValidator.emptyReport()
       report.add([
@@ -84,6 +76,30 @@ public struct SecurityTxtLinter: Sendable {
     let verification = try await policy.apply(
       to: &report, body: data, now: now, verifier: try SignatureVerifier.locate(environment: environment))
     return Result(target: path, report: report, fetchedURL: nil, verification: verification)
+  }
+
+  /// At most `limit` bytes of a file: one byte over the size limit is enough to refuse it, so a huge file is never
+  /// read whole. Plain POSIX calls: with thousands of files, Foundation's URL and FileHandle dominated the run time.
+  static func read(_ path: String, limit: Int) throws(ReadError) -> Data {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else {
+      throw ReadError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { close(descriptor) }
+    var buffer = [UInt8](repeating: 0, count: limit)
+    var count = 0
+    while count < limit {
+      let received = buffer.withUnsafeMutableBytes { bytes in
+        bytes.baseAddress.map { Foundation.read(descriptor, $0 + count, limit - count) } ?? -1
+      }
+      if received == 0 { break }
+      guard received > 0 else {
+        if errno == EINTR { continue }
+        throw ReadError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
+      }
+      count += received
+    }
+    return Data(buffer[..<count])
   }
 
   public func lint(url: String, http: HTTPClient) async throws -> Result {

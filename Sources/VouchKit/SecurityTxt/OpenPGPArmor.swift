@@ -16,14 +16,17 @@ public enum OpenPGPArmor {
     var body = lines
     var checksum: [UInt8]?
     if let last = body.last, last.hasPrefix("=") {
-      guard let decoded = base64(last.dropFirst()), decoded.count == 3 else {
+      guard let decoded = base64(Array(last.utf8.dropFirst())), decoded.count == 3 else {
         throw Problem("the armour checksum '\(last)' is not '=' followed by 4 base64 characters")
       }
       checksum = decoded
       body.removeLast()
     }
     guard !body.isEmpty else { throw Problem("the armour block holds no data") }
-    guard let bytes = base64(body.joined()[...]) else { throw Problem("the armour block is not valid base64") }
+    var characters: [UInt8] = []
+    characters.reserveCapacity(body.reduce(0) { $0 + $1.utf8.count })
+    for line in body { characters.append(contentsOf: line.utf8) }
+    guard let bytes = base64(characters) else { throw Problem("the armour block is not valid base64") }
     if let checksum {
       let crc = crc24(bytes)
       guard checksum == [UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)] else {
@@ -65,28 +68,20 @@ public enum OpenPGPArmor {
   }()
 
   /// Strict base64 with `=` padding; `nil` on any other character.
-  static func base64(_ text: Substring) -> [UInt8]? {
-    let input = Array(text.utf8)
+  static func base64(_ input: [UInt8]) -> [UInt8]? {
     guard input.count % 4 == 0 else { return nil }
     var output: [UInt8] = []
     output.reserveCapacity(input.count / 4 * 3)
     var index = 0
     while index < input.count {
-      var values: [UInt8] = []
-      var padding = 0
+      let last = index + 4 == input.count
+      let padding = last ? (input[index + 3] == 0x3D ? (input[index + 2] == 0x3D ? 2 : 1) : 0) : 0
+      var triple: UInt32 = 0
       for offset in 0..<4 {
-        let byte = input[index + offset]
-        if byte == 0x3D, index + 4 == input.count, offset >= 2 {
-          padding += 1
-          values.append(0)
-          continue
-        }
-        guard padding == 0 else { return nil }
-        let value = decodeTable[Int(byte)]
+        let value = offset < 4 - padding ? decodeTable[Int(input[index + offset])] : 0
         guard value != 0xFF else { return nil }
-        values.append(value)
+        triple = triple << 6 | UInt32(value)
       }
-      let triple = UInt32(values[0]) << 18 | UInt32(values[1]) << 12 | UInt32(values[2]) << 6 | UInt32(values[3])
       output.append(UInt8(triple >> 16 & 0xFF))
       if padding < 2 { output.append(UInt8(triple >> 8 & 0xFF)) }
       if padding < 1 { output.append(UInt8(triple & 0xFF)) }
@@ -95,15 +90,20 @@ public enum OpenPGPArmor {
     return output
   }
 
-  /// The CRC-24 of RFC 4880 §6.1.
+  /// The CRC-24 of RFC 4880 §6.1, a byte at a time from a table.
   static func crc24(_ bytes: [UInt8]) -> UInt32 {
     var crc: UInt32 = 0xB7_04CE
     for byte in bytes {
-      crc ^= UInt32(byte) << 16
-      for _ in 0..<8 {
-        crc <<= 1
-        if crc & 0x100_0000 != 0 { crc ^= 0x186_4CFB }
-      }
+      crc = (crc << 8) ^ crc24Table[Int((crc >> 16 ^ UInt32(byte)) & 0xFF)]
+    }
+    return crc & 0xFF_FFFF
+  }
+
+  static let crc24Table: [UInt32] = (0..<256).map { index in
+    var crc = UInt32(index) << 16
+    for _ in 0..<8 {
+      crc <<= 1
+      if crc & 0x100_0000 != 0 { crc ^= 0x186_4CFB }
     }
     return crc & 0xFF_FFFF
   }
@@ -120,5 +120,12 @@ extension Substring {
       end = previous
     }
     return self[startIndex..<end]
+  }
+
+  /// Without leading and trailing spaces and tabs (the `*WSP` around list separators).
+  func trimmingSpacesAndTabs() -> Substring {
+    let start = firstIndex { $0 != " " && $0 != "\t" } ?? endIndex
+    let end = self[start...].lastIndex { $0 != " " && $0 != "\t" }.map { index(after: $0) } ?? start
+    return self[start..<end]
   }
 }

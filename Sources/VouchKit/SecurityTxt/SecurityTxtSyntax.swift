@@ -74,11 +74,37 @@ enum SecurityTxtSyntax {
     return era * 146_097 + dayOfEra - 719_468
   }
 
-  /// The same instant one calendar year later (29 February → 28 February), in UTC.
+  /// The same instant one calendar year later in UTC (29 February → 28 February), by arithmetic: Foundation's
+  /// Calendar cost more than validating a whole file.
   static func oneYear(after date: Date) -> Date {
-    var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
-    return calendar.date(byAdding: .year, value: 1, to: date) ?? date.addingTimeInterval(365 * 86_400)
+    let seconds = date.timeIntervalSince1970
+    let days = Int((seconds / 86_400).rounded(.down))
+    let (year, month, day) = civil(fromDays: days)
+    let next = daysFromCivil(year: year + 1, month: month, day: min(day, daysIn(month: month, year: year + 1)))
+    return Date(timeIntervalSince1970: seconds + Double(next - days) * 86_400)
+  }
+
+  /// `2027-03-01T00:00:00Z`: the UTC rendering used in messages, without Foundation's formatters.
+  static func format(_ date: Date) -> String {
+    let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+    let days = Int((Double(seconds) / 86_400).rounded(.down))
+    let (year, month, day) = civil(fromDays: days)
+    let time = seconds - days * 86_400
+    func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(year)-\(two(month))-\(two(day))T\(two(time / 3_600)):\(two(time / 60 % 60)):\(two(time % 60))Z"
+  }
+
+  /// The inverse of `daysFromCivil` (Howard Hinnant's algorithm).
+  static func civil(fromDays days: Int) -> (year: Int, month: Int, day: Int) {
+    let shifted = days + 719_468
+    let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+    let dayOfEra = shifted - era * 146_097
+    let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+    let monthIndex = (5 * dayOfYear + 2) / 153
+    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
+    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
   }
 
   /// A well-formed RFC 5646 language tag (§2.1 `Language-Tag`); registry membership is not checked.
@@ -137,7 +163,7 @@ enum SecurityTxtSyntax {
   /// The scheme of a URI (`mailto`, `https`…) as written; `nil` unless the value starts with an RFC 3986 scheme and
   /// a colon.
   static func uriScheme(_ value: Substring) -> Substring? {
-    guard let colon = value.firstIndex(of: ":"), colon > value.startIndex else { return nil }
+    guard let colon = value.utf8.firstIndex(of: 0x3A), colon > value.startIndex else { return nil }
     let scheme = value[..<colon]
     guard let head = scheme.utf8.first, isAlpha(head),
       scheme.utf8.allSatisfy({ isAlpha($0) || isDigit($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E })

@@ -7,9 +7,17 @@ public struct SecurityTxtField: Sendable, Hashable, Encodable {
   /// Without the separating whitespace and trailing whitespace; dash-escaping of signed files removed.
   public let value: String
   public let line: Int
+  /// The lowercased name RFC 9116 compares by, computed once because every check looks fields up by it.
+  public let key: String
 
-  /// The case-insensitive name RFC 9116 compares by.
-  public var key: String { name.lowercased() }
+  init(name: String, value: String, line: Int) {
+    self.name = name
+    self.value = value
+    self.line = line
+    key = name.lowercased()
+  }
+
+  enum CodingKeys: String, CodingKey { case name, value, line }
 }
 
 /// The outcome of validating one security.txt file: every diagnostic plus the fields it defines.
@@ -41,6 +49,7 @@ public struct SecurityTxtReport: Sendable, Hashable, Encodable {
 
   /// Adds findings made outside the file (retrieval, signature verification, expectations), keeping line order.
   public mutating func add(_ more: [SecurityTxtDiagnostic]) {
+    guard !more.isEmpty else { return }
     diagnostics = SecurityTxtValidator.ordered(diagnostics + more)
   }
 }
@@ -152,7 +161,9 @@ public struct SecurityTxtValidator: Sendable {
       var reportedUTF8 = false
       return ranges.enumerated().map { offset, range in
         var end = range.upperBound
-        while end > range.lowerBound, [0x20, 0x09, 0x0D].contains(bytes[end - 1]) { end -= 1 }
+        while end > range.lowerBound, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 || bytes[end - 1] == 0x0D {
+          end -= 1
+        }
         let slice = bytes[range.lowerBound..<end]
         if slice.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) {
           add(
@@ -180,7 +191,7 @@ public struct SecurityTxtValidator: Sendable {
           break
         }
         hashAlgorithms += line.dropFirst(6).split(separator: ",").map {
-          String($0.trimmingCharacters(in: .whitespaces))
+          String($0.trimmingSpacesAndTabs())
         }
         index += 1
       }
@@ -242,46 +253,50 @@ public struct SecurityTxtValidator: Sendable {
     }
 
     /// One line of the (signed or unsigned) text: blank, comment or field.
+    /// Works on the UTF-8 view: Character-level (grapheme) scanning cost more than everything else per line.
     mutating func content(_ text: Substring, line: Int) {
-      guard let first = text.first else { return }
-      if text.utf8.count > SecurityTxtValidator.lineLimit {
-        add(.longLine, "the line is \(text.utf8.count) bytes long; keep lines under 2,048 bytes", line: line)
+      let bytes = text.utf8
+      guard let first = bytes.first else { return }
+      if bytes.count > SecurityTxtValidator.lineLimit {
+        add(.longLine, "the line is \(bytes.count) bytes long; keep lines under 2,048 bytes", line: line)
       }
-      if first == " " || first == "\t" {
+      if first == 0x20 || first == 0x09 {
         add(
           .leadingWhitespace, "the line starts with whitespace; fields and comments begin in the first column",
           line: line)
         return
       }
-      if first == "#" { return }
-      guard let colon = text.firstIndex(of: ":") else {
+      if first == 0x23 { return }
+      guard let colon = bytes.firstIndex(of: 0x3A) else {
         add(.invalidLine, "the line is neither a 'Name: value' field, a '#' comment nor blank", line: line)
         return
       }
-      var name = text[..<colon]
-      let rest = text[text.index(after: colon)...]
-      if name.isEmpty {
+      var nameBytes = bytes[..<colon]
+      let restBytes = bytes[bytes.index(after: colon)...]
+      if nameBytes.isEmpty {
         add(.emptyKey, "the field has no name before its colon", line: line)
         return
       }
-      if let last = name.last, last == " " || last == "\t" {
+      if let last = nameBytes.last, last == 0x20 || last == 0x09 {
         add(.precedingWhitespace, "remove the whitespace before the colon", line: line)
-        name = name.trimmingTrailingWhitespace()
+        while let end = nameBytes.last, end == 0x20 || end == 0x09 { nameBytes = nameBytes.dropLast() }
       }
-      guard name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+      let name = Substring(nameBytes)
+      guard nameBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
         add(
           .invalidFieldName, "the field name '\(name)' has spaces or non-ASCII characters; researchers cannot read it",
           line: line)
         return
       }
-      let value = rest.drop { $0 == " " || $0 == "\t" }
-      guard !value.isEmpty else {
+      let valueBytes = restBytes.drop { $0 == 0x20 || $0 == 0x09 }
+      guard !valueBytes.isEmpty else {
         add(.emptyValue, "the field '\(name)' has no value", line: line)
         return
       }
-      if rest.first != " " {
+      if restBytes.first != 0x20 {
         add(.noSpace, "put one space after the colon of '\(name)'", line: line)
       }
+      let value = Substring(valueBytes)
       let field = SecurityTxtField(name: String(name), value: String(value), line: line)
       fields.append(field)
       check(field, value)
@@ -321,13 +336,13 @@ public struct SecurityTxtValidator: Sendable {
         if expires == nil { expires = date }
         let now = validator.now
         if date < now {
-          add(.expired, "the file expired on \(Timestamp.format(date)); publish a fresh one", line: line)
+          add(.expired, "the file expired on \(SecurityTxtSyntax.format(date)); publish a fresh one", line: line)
         } else if date > SecurityTxtSyntax.oneYear(after: now) {
           add(.longExpiry, "'Expires' is more than a year ahead; a shorter horizon keeps the file reviewed", line: line)
         }
       case "preferred-languages":
         let tags = value.split(separator: ",", omittingEmptySubsequences: false).map {
-          $0.trimmingCharacters(in: .whitespaces)[...]
+          $0.trimmingSpacesAndTabs()
         }
         let bad = tags.filter { !SecurityTxtSyntax.isLanguageTag($0) }
         if !bad.isEmpty {
@@ -340,7 +355,11 @@ public struct SecurityTxtValidator: Sendable {
     }
 
     mutating func checkFile() {
-      func lines(_ key: String) -> [Int] { fields.filter { $0.key == key }.map(\.line) }
+      var linesByKey: [String: [Int]] = [:]
+      for field in fields where SecurityTxtValidator.knownFields.contains(field.key) {
+        linesByKey[field.key, default: []].append(field.line)
+      }
+      func lines(_ key: String) -> [Int] { linesByKey[key] ?? [] }
       let contacts = fields.filter { $0.key == "contact" }
       if contacts.isEmpty { add(.noContact, "add at least one 'Contact:' field") }
       let expiresLines = lines("expires")
@@ -367,8 +386,9 @@ public struct SecurityTxtValidator: Sendable {
     }
 
     mutating func matchCanonical() -> String? {
+      guard !validator.fetchURLs.isEmpty else { return nil }
       let canonical = fields.filter { $0.key == "canonical" }.map { Self.normalised($0.value) }
-      guard !canonical.isEmpty, !validator.fetchURLs.isEmpty else { return nil }
+      guard !canonical.isEmpty else { return nil }
       if let match = validator.fetchURLs.first(where: { canonical.contains(Self.normalised($0)) }) { return match }
       add(
         .noCanonicalMatch,

@@ -8,13 +8,17 @@ struct SecurityTxt: AsyncParsableCommand {
     abstract: "Lint security.txt files or sites against RFC 9116 and print every diagnostic.",
     discussion: """
       Each TARGET is a file or an https:// URL (a site: both RFC 9116 locations are fetched). Many files are linted \
-      in one process. Exits 0 when every target is valid, 1 when one is invalid, 2 when one could not be read or \
-      fetched (or gpgv could not run), 3 on usage errors. Codes and rules: docs/security-txt.md.
+      in one process; pass thousands through --files-from rather than as arguments. Exits 0 when every target is \
+      valid, 1 when one is invalid, 2 when one could not be read or fetched (or gpgv could not run), 3 on usage \
+      errors. Codes and rules: docs/security-txt.md.
       """
   )
 
   @Argument(help: "security.txt files or https:// URLs.")
-  var targets: [String]
+  var targets: [String] = []
+
+  @Option(help: "Also lint the files or URLs listed in this file, one per line ('-' reads standard input).")
+  var filesFrom: String?
 
   @Option(help: "Evaluate Expires at this RFC 3339 instant instead of now (reproducible linting).")
   var now: String?
@@ -54,9 +58,23 @@ struct SecurityTxt: AsyncParsableCommand {
       throw ValidationError("--now '\(now)' is not an RFC 3339 date-time such as 2026-11-29T05:21:33Z")
     }
     if fingerprint != nil, key == nil { throw ValidationError("--fingerprint needs --key, the key file to find it in") }
+    if targets.isEmpty, filesFrom == nil { throw ValidationError("give at least one FILE or URL, or --files-from") }
   }
 
   func run() async throws {
+    var targets = targets
+    if let filesFrom {
+      let data: Data
+      do {
+        data =
+          filesFrom == "-"
+          ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: filesFrom))
+      } catch {
+        printError("vouch security-txt: cannot read --files-from \(filesFrom): \(error.localizedDescription)")
+        throw ExitCode(VouchExitCode.invalidInput.rawValue)
+      }
+      targets += data.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+    }
     let instant = now.flatMap(Timestamp.parse) ?? SystemClock().now()
     let policy = SecurityTxtPolicy(
       expectedContacts: expectContact, minDaysBeforeExpiry: minDays, requireSignature: requireSignature,
@@ -94,8 +112,10 @@ struct SecurityTxt: AsyncParsableCommand {
 
   private func printText(_ result: SecurityTxtLinter.Result) {
     let report = result.report
-    let counts = SecurityTxtSeverity.allCases.map { "\(report.diagnostics($0).count) \($0.rawValue)s" }
-    print("\(result.target): \(result.valid ? "valid" : "invalid") (\(counts.joined(separator: ", ")))")
+    var counts: [SecurityTxtSeverity: Int] = [:]
+    for diagnostic in report.diagnostics { counts[diagnostic.severity, default: 0] += 1 }
+    let summary = SecurityTxtSeverity.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)s" }.joined(separator: ", ")
+    print("\(result.target): \(result.valid ? "valid" : "invalid") (\(summary))")
     if let verification = result.verification { print("  signature: \(verification.detail)") }
     guard !quiet else { return }
     for diagnostic in report.diagnostics { print("  \(diagnostic)") }
