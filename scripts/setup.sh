@@ -2,7 +2,7 @@
 # Installs what a fresh Debian 12 machine lacks to build, test and demo Vouch (package mirrors only).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libxml2-dev libssl-dev libxml2-utils nginx-light openssl ca-certificates)
+packages=(libcurl4-openssl-dev libxml2-dev libssl-dev libxml2-utils nginx-light openssl ca-certificates gpgv gnupg)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
