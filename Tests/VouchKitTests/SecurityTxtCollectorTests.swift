@@ -5,7 +5,8 @@ import Testing
 @testable import VouchKit
 
 /// The `security-txt` collector against real nginx over HTTPS on 127.0.0.1, one scenario of RFC 9116 §3 per test.
-@Suite struct SecurityTxtCollectorTests {
+/// Serialized: a dozen nginx, gpg and gpgv processes at once would crowd the timing-sensitive suites beside it.
+@Suite(.serialized) struct SecurityTxtCollectorTests {
   static let now = Date(timeIntervalSince1970: 1_795_929_693)  // 2026-11-29T05:21:33Z
   static let utf8 = "text/plain; charset=utf-8"
 
@@ -247,7 +248,7 @@ import Testing
   }
 
   @Test func aSignedFileVerifiesWithThePinnedKey() async throws {
-    let key = try TestOpenPGPKey.shared()
+    let key = try await offCooperativePool { try TestOpenPGPKey.shared() }
     let certificates = try TestCertificates.shared()
     // The port is only known once nginx runs, so the file naming it as Canonical is signed and written afterwards.
     let root = try TestScratch.makeDirectory("signed-site")
@@ -256,7 +257,7 @@ import Testing
     ])
     defer { nginx.stop() }
     let url = nginx.url("site", "/.well-known/security.txt")
-    let signed = try key.clearsign(Self.file(canonical: url))
+    let signed = try await offCooperativePool { try key.clearsign(Self.file(canonical: url)) }
     try FileManager.default.createDirectory(
       at: root.appendingPathComponent(".well-known"), withIntermediateDirectories: true)
     try Data(signed.utf8).write(to: root.appendingPathComponent(".well-known/security.txt"))
@@ -284,8 +285,8 @@ import Testing
   }
 
   @Test func aSignatureThatFailsIsAnError() async throws {
-    let key = try TestOpenPGPKey.shared()
-    let tampered = try key.clearsign(Self.file()).replacingOccurrences(
+    let key = try await offCooperativePool { try TestOpenPGPKey.shared() }
+    let tampered = try await offCooperativePool { try key.clearsign(Self.file()) }.replacingOccurrences(
       of: "mailto:security@example.com", with: "mailto:attacker@example.com")
     let unsigned = Self.file()
     let nginx = try await NginxServer.start([

@@ -50,3 +50,11 @@ struct TestOpenPGPKey: Sendable {
     _ = try? Command.run("/usr/bin/gpgconf", ["--homedir", home.path, "--kill", "gpg-agent"])
   }
 }
+
+/// Runs blocking work (waiting for child processes) on a Dispatch thread, so Swift concurrency's few cooperative
+/// threads stay free for the timing-sensitive tests running beside it.
+func offCooperativePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+  }
+}
