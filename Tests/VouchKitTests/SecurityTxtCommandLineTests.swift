@@ -75,7 +75,8 @@ import Testing
     let good = try await vouch(Self.now + ["--key", key.publicKey.path, "--fingerprint", key.fingerprint, signed.path])
     #expect(good.status == 0, "\(good.output)")
     #expect(good.output.contains("signature: good signature by \(key.fingerprint)"))
-    let other = try await vouch(Self.now + ["--key", key.publicKey.path, "--fingerprint", "0123456789ABCDEF", signed.path])
+    let other = try await vouch(
+      Self.now + ["--key", key.publicKey.path, "--fingerprint", "0123456789ABCDEF", signed.path])
     #expect(other.status == 1)
     #expect(other.output.contains("error bad_signature@1"))
   }
