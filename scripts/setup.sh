@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libxml2-dev libssl-dev libxml2-utils nginx-light openssl ca-certificates
-  python3 python3-jsonschema python3-regex python3-numpy chromium)
+  gpgv gnupg python3 python3-jsonschema python3-regex python3-numpy chromium)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -12,7 +12,10 @@ struct Vouch: AsyncParsableCommand {
       collect evidence, 3 invalid definitions or usage, 4 the evidence or reports folder could not be used.
       """,
     version: VouchVersion.current,
-    subcommands: [Run.self, Validate.self, Verify.self, Report.self, Keygen.self, Prune.self, Sample.self, Collectors.self, Explain.self]
+    subcommands: [
+      Run.self, Validate.self, Verify.self, Report.self, Keygen.self, Prune.self, Sample.self, Collectors.self,
+      Explain.self, SecurityTxt.self,
+    ]
   )
 
   /// Maps argument-parser's usage failures (64) to Vouch's documented code 3.

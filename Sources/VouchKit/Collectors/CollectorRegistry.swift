@@ -4,6 +4,7 @@ public enum CollectorRegistry {
     HTTPCollector.self,
     FileCollector.self,
     ReportSLACollector.self,
+    SecurityTxtCollector.self,
   ]
 
   /// Every registered kind, in registry order.
