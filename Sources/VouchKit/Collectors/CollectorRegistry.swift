@@ -3,6 +3,7 @@ public enum CollectorRegistry {
   public static let builtIn: [any Collector.Type] = [
     HTTPCollector.self,
     FileCollector.self,
+    TLSCollector.self,
   ]
 
   /// Every registered kind, in registry order.

@@ -1,0 +1,340 @@
+import Foundation
+
+/// How a scan runs.
+public struct TLSScanOptions: Sendable {
+  /// PEM file of trusted CAs; `nil` uses the system store.
+  public var caBundle: String?
+  /// Seconds to establish each probe's TCP connection and handshake.
+  public var connectTimeout: Double = 5
+  /// Seconds for the HTTPS request that reads HSTS.
+  public var requestTimeout: Double = 15
+  /// Probes in flight at once.
+  public var concurrency: Int = 8
+  /// The moment certificates are judged at (the run's clock).
+  public var now: Date
+
+  public init(now: Date) {
+    self.now = now
+  }
+}
+
+/// The `Strict-Transport-Security` outcome of the HTTPS request.
+public struct HSTSResult: Sendable, Hashable {
+  /// The header's value; `nil` when the response had none.
+  public var header: String?
+  public var status: Int?
+  /// Every response header, for the evidence file.
+  public var headers: [HTTPHeader]
+  /// Why the request failed; `nil` when a response arrived.
+  public var error: String?
+
+  public var maxAge: Int? {
+    directives.first { $0.hasPrefix("max-age=") }.flatMap {
+      Int($0.dropFirst("max-age=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+    }
+  }
+
+  public var includeSubDomains: Bool { directives.contains("includesubdomains") }
+  public var preload: Bool { directives.contains("preload") }
+
+  private var directives: [String] {
+    (header ?? "").lowercased().split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+  }
+}
+
+/// One probe as the scan record keeps it: what was offered and what came back.
+public struct ProbeRecord: Sendable, Codable, Hashable {
+  public let purpose: String
+  public let offered: [String: String]
+  /// `accepted`, `rejected` or `failed`.
+  public let outcome: String
+  public let negotiated: [String: String]?
+  public let message: String?
+}
+
+/// Everything a scan found.
+public struct TLSScanResult: Sendable {
+  public let target: TLSTarget
+  public let protocols: [TLSVersion]
+  /// Accepted suites per version, IANA names, in the order the server picked them.
+  public let suites: [TLSVersion: [String]]
+  /// Per version with two or more suites: whether the server chose by its own preference.
+  public let serverOrder: [TLSVersion: Bool]
+  /// Accepted groups, IANA names, tested at the highest version.
+  public let groups: [String]
+  /// The version the groups were tested with.
+  public let groupsVersion: TLSVersion
+  /// Smallest finite-field DH key seen; `nil` when no DHE was negotiated.
+  public let dhBits: Int?
+  /// The chain in the order sent, leaf first.
+  public let certificates: [CertificateInfo]
+  public let chainValid: Bool
+  /// OpenSSL's reason when the chain does not verify; empty when it does.
+  public let chainError: String
+  public let hostnameMatch: Bool
+  public let ocspStapled: Bool
+  /// Signalled in every TLS ≤ 1.2 handshake; `nil` for a TLS 1.3-only server, where neither mechanism exists.
+  public let secureRenegotiation: Bool?
+  public let extendedMasterSecret: Bool?
+  /// `nil` when the local library cannot offer compression, so it was not tested.
+  public let compression: Bool?
+  public let hsts: HSTSResult
+  public let notTested: [String]
+  public let probes: [ProbeRecord]
+}
+
+/// Scans one endpoint: a first handshake that inspects the certificate, then suites, groups and order in parallel.
+///
+/// Suites are found by elimination: offer every candidate, remove the one the server picks, repeat until it refuses,
+/// so a version costs accepted + 1 handshakes.
+public enum TLSScanner {
+  public static func scan(_ target: TLSTarget, options: TLSScanOptions) async throws(TLSScanError) -> TLSScanResult {
+    let catalogue = try TLSCatalogue.local.get()
+    let prober = TLSProber(concurrency: options.concurrency)
+    defer { prober.close() }
+    let log = ProbeLog()
+    let plan = ProbePlan(target: target, catalogue: catalogue, connectTimeout: options.connectTimeout)
+
+    let first = await log.probe(
+      plan.request(nil, .inspect(caBundle: options.caBundle, verifyTime: options.now)), "inspect", prober)
+    let baseline: Negotiated
+    switch first {
+    case .accepted(let negotiated): baseline = negotiated
+    case .failed(let error): throw error
+    case .rejected(let message): throw refusal(message, target)
+    }
+    guard let inspection = baseline.inspection, let highest = baseline.version else {
+      throw TLSScanError(
+        .local,
+        "the first handshake with \(target.label) negotiated \(baseline.versionName), "
+          + "which Vouch cannot pin")
+    }
+
+    async let hstsOutcome = log.probe(plan.request(nil, .request(timeout: options.requestTimeout)), "hsts", prober)
+    async let groupOutcome = groups(at: highest, plan: plan, prober: prober, log: log)
+    let perVersion = await withTaskGroup(of: (TLSVersion, Result<[String], TLSScanError>).self) { group in
+      for version in TLSVersion.allCases {
+        let candidates = catalogue.suites.filter { $0.usable(in: version) }
+        group.addTask {
+          (version, await enumerateSuites(version, candidates, plan: plan, prober: prober, log: log))
+        }
+      }
+      var results: [TLSVersion: Result<[String], TLSScanError>] = [:]
+      for await (version, result) in group { results[version] = result }
+      return results
+    }
+    var suites: [TLSVersion: [String]] = [:]
+    for (version, result) in perVersion {
+      let accepted = try result.get()
+      if !accepted.isEmpty { suites[version] = accepted }
+    }
+    let order = try await serverOrder(suites, plan: plan, prober: prober, log: log).get()
+    let acceptedGroups = try await groupOutcome.get()
+    let hsts = hstsResult(await hstsOutcome)
+    let dhBits = await log.smallestDH()
+    let legacy = await log.legacyHandshakes()
+    return TLSScanResult(
+      target: target, protocols: suites.keys.sorted(), suites: suites, serverOrder: order, groups: acceptedGroups,
+      groupsVersion: highest, dhBits: dhBits, certificates: inspection.chain, chainValid: inspection.verifyCode == 0,
+      chainError: inspection.verifyCode == 0 ? "" : inspection.verifyMessage, hostnameMatch: inspection.hostnameMatch,
+      ocspStapled: inspection.ocspStapled,
+      secureRenegotiation: legacy.isEmpty ? nil : legacy.allSatisfy(\.secureRenegotiation),
+      extendedMasterSecret: legacy.isEmpty ? nil : legacy.allSatisfy(\.extendedMasterSecret),
+      compression: catalogue.compressionAvailable ? inspection.compression : nil, hsts: hsts,
+      notTested: catalogue.notTested, probes: await log.records)
+  }
+
+  /// Accepted suites of one version, by elimination.
+  private static func enumerateSuites(
+    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<[String], TLSScanError> {
+    var remaining = candidates
+    var accepted: [String] = []
+    while !remaining.isEmpty {
+      var probe = plan.request(version)
+      let names = remaining.map(\.openSSL).joined(separator: ":")
+      if version == .tls1_3 { probe.tls13Suites = names } else { probe.cipherList = names }
+      switch await log.probe(probe, "suites \(version.name)", prober) {
+      case .accepted(let negotiated):
+        guard let index = remaining.firstIndex(where: { $0.iana == negotiated.suite }) else {
+          return .failure(
+            TLSScanError(.local, "\(version.name) negotiated \(negotiated.suite), which was not offered"))
+        }
+        accepted.append(remaining.remove(at: index).iana)
+      case .rejected: return .success(accepted)
+      case .failed(let error): return .failure(error)
+      }
+    }
+    return .success(accepted)
+  }
+
+  /// Accepted groups at `version`, by elimination; TLS 1.2 offers only ECDHE suites so the server cannot fall back
+  /// to DHE, and finite-field groups are left out because TLS 1.2 servers use their own DH parameters.
+  private static func groups(
+    at version: TLSVersion, plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<[String], TLSScanError> {
+    var remaining = TLSGroup.all.filter { version == .tls1_3 || !$0.finiteField }
+    var accepted: [String] = []
+    while !remaining.isEmpty {
+      var probe = plan.request(version)
+      probe.groups = remaining.map(\.openSSL).joined(separator: ":")
+      if version != .tls1_3 { probe.cipherList = plan.ecdheSuites }
+      switch await log.probe(probe, "groups \(version.name)", prober) {
+      case .accepted(let negotiated):
+        guard let index = remaining.firstIndex(where: { $0.iana == negotiated.group }) else {
+          let group = negotiated.group.isEmpty ? "no group" : negotiated.group
+          return .failure(TLSScanError(.local, "\(version.name) negotiated \(group), which was not offered"))
+        }
+        accepted.append(remaining.remove(at: index).iana)
+      case .rejected: return .success(accepted)
+      case .failed(let error): return .failure(error)
+      }
+    }
+    return .success(accepted)
+  }
+
+  /// Offers the first two accepted suites in both orders: the same pick twice means the server's order decides.
+  private static func serverOrder(
+    _ suites: [TLSVersion: [String]], plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<[TLSVersion: Bool], TLSScanError> {
+    let names = plan.openSSLNames
+    let outcomes = await withTaskGroup(of: (TLSVersion, Result<Bool, TLSScanError>)?.self) { group in
+      for (version, accepted) in suites where accepted.count >= 2 {
+        guard let a = names[accepted[0]], let b = names[accepted[1]] else { continue }
+        group.addTask {
+          var picks: [String] = []
+          for list in ["\(a):\(b)", "\(b):\(a)"] {
+            var probe = plan.request(version)
+            if version == .tls1_3 { probe.tls13Suites = list } else { probe.cipherList = list }
+            switch await log.probe(probe, "order \(version.name)", prober) {
+            case .accepted(let negotiated): picks.append(negotiated.suite)
+            case .rejected(let message):
+              let text = "\(plan.target.label) refused in \(version.name) a suite it had accepted: \(message)"
+              return (version, .failure(TLSScanError(.aborted, text)))
+            case .failed(let error): return (version, .failure(error))
+            }
+          }
+          return (version, .success(picks[0] == picks[1]))
+        }
+      }
+      var results: [(TLSVersion, Result<Bool, TLSScanError>)] = []
+      for await case let result? in group { results.append(result) }
+      return results
+    }
+    var order: [TLSVersion: Bool] = [:]
+    for (version, result) in outcomes {
+      switch result {
+      case .success(let serverDecides): order[version] = serverDecides
+      case .failure(let error): return .failure(error)
+      }
+    }
+    return .success(order)
+  }
+
+  private static func hstsResult(_ outcome: ProbeOutcome) -> HSTSResult {
+    switch outcome {
+    case .accepted(let negotiated):
+      let header = negotiated.headers.last { $0.name.lowercased() == "strict-transport-security" }?.value
+      return HSTSResult(header: header, status: negotiated.status, headers: negotiated.headers, error: nil)
+    case .rejected(let message): return HSTSResult(header: nil, status: nil, headers: [], error: message)
+    case .failed(let error): return HSTSResult(header: nil, status: nil, headers: [], error: error.message)
+    }
+  }
+
+  /// Turns a refused first handshake into the reason a person can act on.
+  static func refusal(_ message: String, _ target: TLSTarget) -> TLSScanError {
+    let lower = message.lowercased()
+    if lower.contains("wrong version number") || lower.contains("packet length too long")
+      || lower.contains("record layer failure") || lower.contains("http request")
+    {
+      return TLSScanError(
+        .notTLS, "\(target.label) answered, but not with TLS (a plain HTTP or other service?): \(message)")
+    }
+    if lower.contains("reset") || lower.contains("unexpected eof") || lower.contains("syscall")
+      || lower.contains("connection was closed") || lower.contains("empty reply")
+    {
+      return TLSScanError(
+        .aborted, "\(target.label) closed the connection during the TLS handshake: \(message)")
+    }
+    return TLSScanError(
+      .noCommonConfiguration,
+      "\(target.label) accepted none of the TLS versions, suites and groups the local library can offer: \(message)")
+  }
+}
+
+/// The offers every probe starts from: every suite and group the local library has.
+private struct ProbePlan: Sendable {
+  let target: TLSTarget
+  let connectTimeout: Double
+  let legacySuites: String
+  let tls13Suites: String
+  let groups: String
+  /// TLS ≤ 1.2 ECDHE suites, so a TLS 1.2 group probe cannot fall back to DHE or RSA key exchange.
+  let ecdheSuites: String
+  /// IANA name → OpenSSL name.
+  let openSSLNames: [String: String]
+
+  init(target: TLSTarget, catalogue: TLSCatalogue, connectTimeout: Double) {
+    self.target = target
+    self.connectTimeout = connectTimeout
+    legacySuites = catalogue.suites.filter { !$0.tls13 }.map(\.openSSL).joined(separator: ":")
+    tls13Suites = catalogue.suites.filter(\.tls13).map(\.openSSL).joined(separator: ":")
+    groups = TLSGroup.all.map(\.openSSL).joined(separator: ":")
+    ecdheSuites = catalogue.suites.filter { !$0.tls13 && $0.openSSL.hasPrefix("ECDHE-") }.map(\.openSSL)
+      .joined(separator: ":")
+    openSSLNames = Dictionary(catalogue.suites.map { ($0.iana, $0.openSSL) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  func request(_ version: TLSVersion?, _ purpose: ProbeRequest.Purpose = .handshake) -> ProbeRequest {
+    ProbeRequest(
+      target: target, purpose: purpose, version: version, cipherList: legacySuites, tls13Suites: tls13Suites,
+      groups: groups, connectTimeout: connectTimeout)
+  }
+}
+
+/// Collects every probe of a scan, in completion order, for the scan record.
+private actor ProbeLog {
+  private(set) var records: [ProbeRecord] = []
+  private var dhSizes: [Int] = []
+  private var legacy: [Negotiated] = []
+
+  /// Accepted handshakes below TLS 1.3, where renegotiation and extended master secret are negotiated.
+  func legacyHandshakes() -> [Negotiated] { legacy }
+
+  func smallestDH() -> Int? { dhSizes.min() }
+
+  nonisolated func probe(_ request: ProbeRequest, _ purpose: String, _ prober: TLSProber) async -> ProbeOutcome {
+    let outcome = await prober.probe(request)
+    await record(request, purpose, outcome)
+    return outcome
+  }
+
+  private func record(_ request: ProbeRequest, _ purpose: String, _ outcome: ProbeOutcome) {
+    switch outcome {
+    case .accepted(let negotiated):
+      var details: [String: String] = [:]
+      if !negotiated.versionName.isEmpty { details["version"] = negotiated.versionName }
+      if !negotiated.suite.isEmpty { details["suite"] = negotiated.suite }
+      if !negotiated.group.isEmpty { details["group"] = negotiated.group }
+      if let bits = negotiated.dhBits {
+        details["dh_bits"] = String(bits)
+        dhSizes.append(bits)
+      }
+      if negotiated.status != 0 { details["status"] = String(negotiated.status) }
+      if let version = negotiated.version, version < .tls1_3 {
+        legacy.append(negotiated)
+        details["secure_renegotiation"] = String(negotiated.secureRenegotiation)
+        details["extended_master_secret"] = String(negotiated.extendedMasterSecret)
+      }
+      records.append(
+        ProbeRecord(purpose: purpose, offered: request.offered, outcome: "accepted", negotiated: details, message: nil))
+    case .rejected(let message):
+      records.append(
+        ProbeRecord(purpose: purpose, offered: request.offered, outcome: "rejected", negotiated: nil, message: message))
+    case .failed(let error):
+      records.append(
+        ProbeRecord(
+          purpose: purpose, offered: request.offered, outcome: "failed", negotiated: nil, message: error.message))
+    }
+  }
+}
