@@ -12,7 +12,7 @@ struct Vouch: AsyncParsableCommand {
       collect evidence, 3 invalid definitions or usage, 4 the evidence or reports folder could not be used.
       """,
     version: VouchVersion.current,
-    subcommands: [Run.self, Validate.self, Verify.self, Collectors.self, Explain.self]
+    subcommands: [Run.self, Validate.self, Verify.self, Collectors.self, Explain.self, TLS.self]
   )
 
   /// Maps argument-parser's usage failures (64) to Vouch's documented code 3.
