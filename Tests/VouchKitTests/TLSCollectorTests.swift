@@ -30,9 +30,10 @@ import Testing
     return chain.first
   }
 
-  private func scanError(_ port: Int) async throws -> TLSScanError? {
+  private func scanError(_ port: Int, extra: [String: ParameterValue] = [:]) async throws -> TLSScanError? {
     do {
-      _ = try await scan(port)
+      let values = extra.merging(["host": .string("127.0.0.1"), "port": .integer(port)]) { $1 }
+      _ = try await TLSCollector(parameters: Parameters(values)).collect(try CollectorHarness().context)
       return nil
     } catch let error as TLSScanError {
       return error
@@ -275,6 +276,14 @@ import Testing
     let error = try await scanError(port)
     #expect(error?.kind == .refused, "\(String(describing: error))")
     #expect(error?.message.hasPrefix("nothing accepts connections on 127.0.0.1:\(port)") == true)
+  }
+
+  @Test func silentServerTimesOut() async throws {
+    let server = try SilentServer()
+    let started = ContinuousClock.now
+    let error = try await scanError(server.port, extra: ["connect_timeout": .duration(0.3)])
+    #expect(error?.kind == .timeout, "\(String(describing: error))")
+    #expect(ContinuousClock.now - started < .seconds(5))
   }
 
   @Test func plainHTTPPortIsAnError() async throws {

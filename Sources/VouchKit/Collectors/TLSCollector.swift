@@ -22,14 +22,14 @@ public struct TLSCollector: Collector {
     ParameterSpec("min_days_left", .integer, default: "30", "Fewest days the certificate may have left."),
     ParameterSpec("connect_timeout", .duration, default: "5s", "Limit for each probe's connection and handshake."),
     ParameterSpec("timeout", .duration, default: "15s", "Limit for the HTTPS request that reads HSTS."),
-    ParameterSpec("concurrency", .integer, default: "8", "Handshakes in flight at once."),
+    ParameterSpec("concurrency", .integer, default: "16", "Handshakes in flight at once."),
   ]
 
   public static let facts: [FactSpec] = [
     FactSpec(
       "protocols", .stringList, "Accepted versions: TLS 1.0, TLS 1.1, TLS 1.2, TLS 1.3.", evidence: [scanArtifact]),
     FactSpec(
-      "cipher_suites", .map, "Version → accepted cipher suites (IANA names), in the order the server picked them.",
+      "cipher_suites", .map, "Version → accepted cipher suites (IANA names).",
       evidence: [scanArtifact]),
     FactSpec(
       "server_cipher_order", .map,
@@ -117,7 +117,7 @@ public struct TLSCollector: Collector {
     timeout = parameters.duration("timeout") ?? 15
     guard connectTimeout > 0 else { throw ParameterError("connect_timeout", "must be longer than 0s") }
     guard timeout > 0 else { throw ParameterError("timeout", "must be longer than 0s") }
-    concurrency = parameters.integer("concurrency") ?? 8
+    concurrency = parameters.integer("concurrency") ?? 16
     guard (1...64).contains(concurrency) else { throw ParameterError("concurrency", "must be between 1 and 64") }
   }
 

@@ -9,7 +9,7 @@ public struct TLSScanOptions: Sendable {
   /// Seconds for the HTTPS request that reads HSTS.
   public var requestTimeout: Double = 15
   /// Probes in flight at once.
-  public var concurrency: Int = 8
+  public var concurrency: Int = 16
   /// The moment certificates are judged at (the run's clock).
   public var now: Date
 
@@ -56,13 +56,13 @@ public struct ProbeRecord: Sendable, Codable, Hashable {
 public struct TLSScanResult: Sendable {
   public let target: TLSTarget
   public let protocols: [TLSVersion]
-  /// Accepted suites per version, IANA names, in the order the server picked them.
+  /// Accepted suites per version, IANA names.
   public let suites: [TLSVersion: [String]]
   /// Per version with two or more suites: whether the server chose by its own preference.
   public let serverOrder: [TLSVersion: Bool]
   /// Accepted groups, IANA names, tested at the highest version.
   public let groups: [String]
-  /// The version the groups were tested with.
+  /// The version the groups were tested with: TLS 1.3, else the highest the server accepts.
   public let groupsVersion: TLSVersion
   /// Smallest finite-field DH key seen; `nil` when no DHE was negotiated.
   public let dhBits: Int?
@@ -83,10 +83,11 @@ public struct TLSScanResult: Sendable {
   public let probes: [ProbeRecord]
 }
 
-/// Scans one endpoint: a first handshake that inspects the certificate, then suites, groups and order in parallel.
+/// Scans one endpoint: a handshake that inspects the certificate, suites per version, groups and HSTS, all at once,
+/// then the suite order.
 ///
 /// Suites are found by elimination: offer every candidate, remove the one the server picks, repeat until it refuses,
-/// so a version costs accepted + 1 handshakes.
+/// so a chain of candidates costs accepted + 1 handshakes; candidates are split into chains that run in parallel.
 public enum TLSScanner {
   public static func scan(_ target: TLSTarget, options: TLSScanOptions) async throws(TLSScanError) -> TLSScanResult {
     let catalogue = try TLSCatalogue.local.get()
@@ -95,10 +96,30 @@ public enum TLSScanner {
     let log = ProbeLog()
     let plan = ProbePlan(target: target, catalogue: catalogue, connectTimeout: options.connectTimeout)
 
-    let first = await log.probe(
-      plan.request(nil, .inspect(caBundle: options.caBundle, verifyTime: options.now)), "inspect", prober)
+    // Everything starts at once; only the group scan of a server without TLS 1.3 waits for the first handshake.
+    let inspect = Task {
+      await log.probe(
+        plan.request(nil, .inspect(caBundle: options.caBundle, verifyTime: options.now)), "inspect", prober)
+    }
+    async let hstsOutcome = log.probe(plan.request(nil, .request(timeout: options.requestTimeout)), "hsts", prober)
+    async let groupOutcome = groups(plan: plan, prober: prober, log: log) {
+      if case .accepted(let negotiated) = await inspect.value { return negotiated.version }
+      return nil
+    }
+    let perVersion = await withTaskGroup(of: (TLSVersion, Result<[String], TLSScanError>).self) { group in
+      for version in TLSVersion.allCases {
+        for chunk in chunks(catalogue.suites.filter { $0.usable(in: version) }, version: version) {
+          group.addTask {
+            (version, await enumerateSuites(version, chunk, plan: plan, prober: prober, log: log))
+          }
+        }
+      }
+      var results: [TLSVersion: [Result<[String], TLSScanError>]] = [:]
+      for await (version, result) in group { results[version, default: []].append(result) }
+      return results
+    }
     let baseline: Negotiated
-    switch first {
+    switch await inspect.value {
     case .accepted(let negotiated): baseline = negotiated
     case .failed(let error): throw error
     case .rejected(let message): throw refusal(message, target)
@@ -106,36 +127,23 @@ public enum TLSScanner {
     guard let inspection = baseline.inspection, let highest = baseline.version else {
       throw TLSScanError(
         .local,
-        "the first handshake with \(target.label) negotiated \(baseline.versionName), "
-          + "which Vouch cannot pin")
-    }
-
-    async let hstsOutcome = log.probe(plan.request(nil, .request(timeout: options.requestTimeout)), "hsts", prober)
-    async let groupOutcome = groups(at: highest, plan: plan, prober: prober, log: log)
-    let perVersion = await withTaskGroup(of: (TLSVersion, Result<[String], TLSScanError>).self) { group in
-      for version in TLSVersion.allCases {
-        let candidates = catalogue.suites.filter { $0.usable(in: version) }
-        group.addTask {
-          (version, await enumerateSuites(version, candidates, plan: plan, prober: prober, log: log))
-        }
-      }
-      var results: [TLSVersion: Result<[String], TLSScanError>] = [:]
-      for await (version, result) in group { results[version] = result }
-      return results
+        "the first handshake with \(target.label) negotiated \(baseline.versionName), which Vouch cannot pin")
     }
     var suites: [TLSVersion: [String]] = [:]
-    for (version, result) in perVersion {
-      let accepted = try result.get()
+    for (version, results) in perVersion {
+      var accepted: [String] = []
+      for result in results { accepted += try result.get() }
       if !accepted.isEmpty { suites[version] = accepted }
     }
     let order = try await serverOrder(suites, plan: plan, prober: prober, log: log).get()
-    let acceptedGroups = try await groupOutcome.get()
+    let (groupsVersion, acceptedGroups) = try await groupOutcome.get()
     let hsts = hstsResult(await hstsOutcome)
     let dhBits = await log.smallestDH()
     let legacy = await log.legacyHandshakes()
     return TLSScanResult(
       target: target, protocols: suites.keys.sorted(), suites: suites, serverOrder: order, groups: acceptedGroups,
-      groupsVersion: highest, dhBits: dhBits, certificates: inspection.chain, chainValid: inspection.verifyCode == 0,
+      groupsVersion: groupsVersion ?? highest, dhBits: dhBits, certificates: inspection.chain,
+      chainValid: inspection.verifyCode == 0,
       chainError: inspection.verifyCode == 0 ? "" : inspection.verifyMessage, hostnameMatch: inspection.hostnameMatch,
       ocspStapled: inspection.ocspStapled,
       secureRenegotiation: legacy.isEmpty ? nil : legacy.allSatisfy(\.secureRenegotiation),
@@ -168,12 +176,65 @@ public enum TLSScanner {
     return .success(accepted)
   }
 
-  /// Accepted groups at `version`, by elimination; TLS 1.2 offers only ECDHE suites so the server cannot fall back
-  /// to DHE, and finite-field groups are left out because TLS 1.2 servers use their own DH parameters.
+  /// Splits candidates so elimination runs as parallel chains: TLS ≤ 1.2 by key exchange (ECDHE, DHE, the rest),
+  /// TLS 1.3 in two halves. Each chain costs one extra refused handshake and saves waiting for the others' picks.
+  private static func chunks(_ suites: [TLSCipherSuite], version: TLSVersion) -> [[TLSCipherSuite]] {
+    if version == .tls1_3 {
+      return [
+        suites.enumerated().filter { $0.offset % 2 == 0 }.map(\.element),
+        suites.enumerated().filter { $0.offset % 2 == 1 }.map(\.element),
+      ].filter { !$0.isEmpty }
+    }
+    let ecdhe = suites.filter { $0.openSSL.hasPrefix("ECDHE-") }
+    let dhe = suites.filter { $0.openSSL.hasPrefix("DHE-") }
+    let rest = suites.filter { !$0.openSSL.hasPrefix("ECDHE-") && !$0.openSSL.hasPrefix("DHE-") }
+    return [ecdhe, dhe, rest].filter { !$0.isEmpty }
+  }
+
+  /// Accepted groups, tested at TLS 1.3 and, when the server has no TLS 1.3, at the highest version the first
+  /// handshake found. Returns that version (nil when nothing was tested) and the groups.
+  private static func groups(
+    plan: ProbePlan, prober: TLSProber, log: ProbeLog, highest: @escaping @Sendable () async -> TLSVersion?
+  ) async -> Result<(TLSVersion?, [String]), TLSScanError> {
+    switch await groups(at: .tls1_3, plan: plan, prober: prober, log: log) {
+    case .failure(let error): return .failure(error)
+    case .success(let accepted) where !accepted.isEmpty: return .success((.tls1_3, accepted))
+    case .success:
+      guard let version = await highest(), version < .tls1_3 else { return .success((nil, [])) }
+      return await groups(at: version, plan: plan, prober: prober, log: log).map { (version, $0) }
+    }
+  }
+
+  /// Accepted groups at `version`, by elimination in three interleaved chains; TLS 1.2 offers only ECDHE suites so
+  /// the server cannot fall back to DHE, and leaves finite-field groups out: TLS 1.2 servers use their own DH
+  /// parameters.
   private static func groups(
     at version: TLSVersion, plan: ProbePlan, prober: TLSProber, log: ProbeLog
   ) async -> Result<[String], TLSScanError> {
-    var remaining = TLSGroup.all.filter { version == .tls1_3 || !$0.finiteField }
+    let candidates = TLSGroup.all.filter { version == .tls1_3 || !$0.finiteField }
+    let chains = (0..<3).map { start in candidates.enumerated().filter { $0.offset % 3 == start }.map(\.element) }
+    let results = await withTaskGroup(of: Result<[String], TLSScanError>.self) { group in
+      for chain in chains where !chain.isEmpty {
+        group.addTask { await eliminateGroups(chain, at: version, plan: plan, prober: prober, log: log) }
+      }
+      var results: [Result<[String], TLSScanError>] = []
+      for await result in group { results.append(result) }
+      return results
+    }
+    var accepted: [String] = []
+    for result in results {
+      switch result {
+      case .success(let found): accepted += found
+      case .failure(let error): return .failure(error)
+      }
+    }
+    return .success(candidates.map(\.iana).filter(accepted.contains))
+  }
+
+  private static func eliminateGroups(
+    _ candidates: [TLSGroup], at version: TLSVersion, plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<[String], TLSScanError> {
+    var remaining = candidates
     var accepted: [String] = []
     while !remaining.isEmpty {
       var probe = plan.request(version)
@@ -193,39 +254,39 @@ public enum TLSScanner {
     return .success(accepted)
   }
 
-  /// Offers the first two accepted suites in both orders: the same pick twice means the server's order decides.
+  /// Offers the first two accepted suites in both orders at once: the same pick twice means the server's order
+  /// decides.
   private static func serverOrder(
     _ suites: [TLSVersion: [String]], plan: ProbePlan, prober: TLSProber, log: ProbeLog
   ) async -> Result<[TLSVersion: Bool], TLSScanError> {
     let names = plan.openSSLNames
-    let outcomes = await withTaskGroup(of: (TLSVersion, Result<Bool, TLSScanError>)?.self) { group in
+    let outcomes = await withTaskGroup(of: (TLSVersion, Int, Result<String, TLSScanError>).self) { group in
       for (version, accepted) in suites where accepted.count >= 2 {
         guard let a = names[accepted[0]], let b = names[accepted[1]] else { continue }
-        group.addTask {
-          var picks: [String] = []
-          for list in ["\(a):\(b)", "\(b):\(a)"] {
+        for (index, list) in ["\(a):\(b)", "\(b):\(a)"].enumerated() {
+          group.addTask {
             var probe = plan.request(version)
             if version == .tls1_3 { probe.tls13Suites = list } else { probe.cipherList = list }
             switch await log.probe(probe, "order \(version.name)", prober) {
-            case .accepted(let negotiated): picks.append(negotiated.suite)
+            case .accepted(let negotiated): return (version, index, .success(negotiated.suite))
             case .rejected(let message):
               let text = "\(plan.target.label) refused in \(version.name) a suite it had accepted: \(message)"
-              return (version, .failure(TLSScanError(.aborted, text)))
-            case .failed(let error): return (version, .failure(error))
+              return (version, index, .failure(TLSScanError(.aborted, text)))
+            case .failed(let error): return (version, index, .failure(error))
             }
           }
-          return (version, .success(picks[0] == picks[1]))
         }
       }
-      var results: [(TLSVersion, Result<Bool, TLSScanError>)] = []
-      for await case let result? in group { results.append(result) }
-      return results
+      var picks: [TLSVersion: [Int: Result<String, TLSScanError>]] = [:]
+      for await (version, index, pick) in group { picks[version, default: [:]][index] = pick }
+      return picks
     }
     var order: [TLSVersion: Bool] = [:]
-    for (version, result) in outcomes {
-      switch result {
-      case .success(let serverDecides): order[version] = serverDecides
-      case .failure(let error): return .failure(error)
+    for (version, picks) in outcomes {
+      guard let first = picks[0], let second = picks[1] else { continue }
+      switch (first, second) {
+      case (.success(let a), .success(let b)): order[version] = a == b
+      case (.failure(let error), _), (_, .failure(let error)): return .failure(error)
       }
     }
     return .success(order)

@@ -25,7 +25,7 @@ struct TLS: AsyncParsableCommand {
   var minDaysLeft: Int = 30
 
   @Option(help: "Handshakes in flight at once.")
-  var concurrency: Int = 8
+  var concurrency: Int = 16
 
   @Option(help: "Seconds allowed for each probe's connection and handshake.")
   var connectTimeout: Double = 5
