@@ -108,14 +108,13 @@ public enum TLSScanner {
     }
     let perVersion = await withTaskGroup(of: (TLSVersion, Result<[String], TLSScanError>).self) { group in
       for version in TLSVersion.allCases {
-        for chunk in chunks(catalogue.suites.filter { $0.usable(in: version) }, version: version) {
-          group.addTask {
-            (version, await enumerateSuites(version, chunk, plan: plan, prober: prober, log: log))
-          }
+        let candidates = catalogue.suites.filter { $0.usable(in: version) }
+        group.addTask {
+          (version, await versionSuites(version, candidates, plan: plan, prober: prober, log: log))
         }
       }
-      var results: [TLSVersion: [Result<[String], TLSScanError>]] = [:]
-      for await (version, result) in group { results[version, default: []].append(result) }
+      var results: [TLSVersion: Result<[String], TLSScanError>] = [:]
+      for await (version, result) in group { results[version] = result }
       return results
     }
     let baseline: Negotiated
@@ -130,9 +129,8 @@ public enum TLSScanner {
         "the first handshake with \(target.label) negotiated \(baseline.versionName), which Vouch cannot pin")
     }
     var suites: [TLSVersion: [String]] = [:]
-    for (version, results) in perVersion {
-      var accepted: [String] = []
-      for result in results { accepted += try result.get() }
+    for (version, result) in perVersion {
+      let accepted = try result.get()
       if !accepted.isEmpty { suites[version] = accepted }
     }
     let order = try await serverOrder(suites, plan: plan, prober: prober, log: log).get()
@@ -152,13 +150,14 @@ public enum TLSScanner {
       notTested: catalogue.notTested, probes: await log.records)
   }
 
-  /// Accepted suites of one version, by elimination.
+  /// Accepted suites among `candidates` at one version, by elimination; stops after `limit` accepted suites.
   private static func enumerateSuites(
-    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
+    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog,
+    limit: Int = .max
   ) async -> Result<[String], TLSScanError> {
     var remaining = candidates
     var accepted: [String] = []
-    while !remaining.isEmpty {
+    while !remaining.isEmpty, accepted.count < limit {
       var probe = plan.request(version)
       let names = remaining.map(\.openSSL).joined(separator: ":")
       if version == .tls1_3 { probe.tls13Suites = names } else { probe.cipherList = names }
@@ -174,6 +173,35 @@ public enum TLSScanner {
       }
     }
     return .success(accepted)
+  }
+
+  /// One probe offering every candidate decides whether the version is accepted at all; if it is, the rest of the
+  /// candidates are eliminated in parallel chains.
+  private static func versionSuites(
+    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<[String], TLSScanError> {
+    switch await enumerateSuites(version, candidates, plan: plan, prober: prober, log: log, limit: 1) {
+    case .failure(let error): return .failure(error)
+    case .success(let first) where first.isEmpty: return .success([])
+    case .success(let first):
+      let rest = candidates.filter { !first.contains($0.iana) }
+      let results = await withTaskGroup(of: Result<[String], TLSScanError>.self) { group in
+        for chunk in chunks(rest, version: version) {
+          group.addTask { await enumerateSuites(version, chunk, plan: plan, prober: prober, log: log) }
+        }
+        var results: [Result<[String], TLSScanError>] = []
+        for await result in group { results.append(result) }
+        return results
+      }
+      var accepted = first
+      for result in results {
+        switch result {
+        case .success(let found): accepted += found
+        case .failure(let error): return .failure(error)
+        }
+      }
+      return .success(accepted)
+    }
   }
 
   /// Splits candidates so elimination runs as parallel chains: TLS ≤ 1.2 by key exchange (ECDHE, DHE, the rest),
