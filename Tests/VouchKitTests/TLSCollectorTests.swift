@@ -3,7 +3,9 @@ import Testing
 
 @testable import VouchKit
 
-@Suite struct TLSCollectorTests {
+/// Serialized: each test runs nginx, and some run sslyze, all CPU-heavy; one at a time keeps the timing-sensitive
+/// tests of other suites, which run alongside, within their limits.
+@Suite(.serialized) struct TLSCollectorTests {
   /// Certificates are made during the test, so "now" is read at scan time, never before they exist.
   private func scan(
     _ port: Int, profile: String = "intermediate", sni: String? = nil, caBundle: Bool = true, minDaysLeft: Int = 0,
