@@ -150,7 +150,7 @@ final class TLSProber: Sendable {
     for index in 0..<threadCount {
       let thread = Thread { [queue] in
         while let job = queue.next() {
-          job.continuation.resume(returning: ProbeThread.run(job.request))
+          job.continuation.resume(returning: ProbeSession.run(job.request))
         }
       }
       thread.name = "vouch-tls-\(index)"
@@ -213,7 +213,7 @@ private final class ProbeQueue: Sendable {
 }
 
 /// One probe's C state: lives on one probe thread from `curl_easy_init` to `curl_easy_cleanup`.
-private final class ProbeThread {
+private final class ProbeSession {
   let request: ProbeRequest
   var store: OpaquePointer?
   var headers: [HTTPHeader] = []
@@ -232,7 +232,7 @@ private final class ProbeThread {
   }
 
   static func run(_ request: ProbeRequest) -> ProbeOutcome {
-    ProbeThread(request).perform()
+    ProbeSession(request).perform()
   }
 
   private func perform() -> ProbeOutcome {
@@ -425,15 +425,15 @@ private func probeContextCallback(
   _ curl: UnsafeMutableRawPointer?, _ context: UnsafeMutableRawPointer?, _ user: UnsafeMutableRawPointer?
 ) -> CURLcode {
   guard let context, let user else { return CURLE_OK }
-  Unmanaged<ProbeThread>.fromOpaque(user).takeUnretainedValue().configure(OpaquePointer(context))
+  Unmanaged<ProbeSession>.fromOpaque(user).takeUnretainedValue().configure(OpaquePointer(context))
   return CURLE_OK
 }
 
 private func probeInfoCallback(_ ssl: OpaquePointer?, _ where: Int32, _ ret: Int32) {
   guard vouch_ssl_handshake_done(`where`) != 0, let ssl, let context = SSL_get_SSL_CTX(ssl),
-    let probe = SSL_CTX_get_ex_data(context, ProbeThread.contextSlot)
+    let probe = SSL_CTX_get_ex_data(context, ProbeSession.contextSlot)
   else { return }
-  Unmanaged<ProbeThread>.fromOpaque(probe).takeUnretainedValue().handshakeDone(ssl)
+  Unmanaged<ProbeSession>.fromOpaque(probe).takeUnretainedValue().handshakeDone(ssl)
 }
 
 private func probeHeader(
@@ -441,7 +441,7 @@ private func probeHeader(
 ) -> Int {
   guard let pointer, let context else { return 0 }
   let bytes = UnsafeRawBufferPointer(start: pointer, count: size * count)
-  Unmanaged<ProbeThread>.fromOpaque(context).takeUnretainedValue().receiveHeader(
+  Unmanaged<ProbeSession>.fromOpaque(context).takeUnretainedValue().receiveHeader(
     String(decoding: bytes, as: UTF8.self))
   return size * count
 }

@@ -83,8 +83,8 @@ public struct TLSScanResult: Sendable {
   public let probes: [ProbeRecord]
 }
 
-/// Scans one endpoint: a handshake that inspects the certificate, suites per version, groups and HSTS, all at once,
-/// then the suite order.
+/// Scans one endpoint: a handshake that inspects the certificate, suites and order per version, groups and HSTS, all
+/// at once.
 ///
 /// Suites are found by elimination: offer every candidate, remove the one the server picks, repeat until it refuses,
 /// so a chain of candidates costs accepted + 1 handshakes; candidates are split into chains that run in parallel.
@@ -106,14 +106,14 @@ public enum TLSScanner {
       if case .accepted(let negotiated) = await inspect.value { return negotiated.version }
       return nil
     }
-    let perVersion = await withTaskGroup(of: (TLSVersion, Result<[String], TLSScanError>).self) { group in
+    let perVersion = await withTaskGroup(of: (TLSVersion, Result<VersionFindings, TLSScanError>).self) { group in
       for version in TLSVersion.allCases {
         let candidates = catalogue.suites.filter { $0.usable(in: version) }
         group.addTask {
-          (version, await versionSuites(version, candidates, plan: plan, prober: prober, log: log))
+          (version, await versionFindings(version, candidates, plan: plan, prober: prober, log: log))
         }
       }
-      var results: [TLSVersion: Result<[String], TLSScanError>] = [:]
+      var results: [TLSVersion: Result<VersionFindings, TLSScanError>] = [:]
       for await (version, result) in group { results[version] = result }
       return results
     }
@@ -129,11 +129,12 @@ public enum TLSScanner {
         "the first handshake with \(target.label) negotiated \(baseline.versionName), which Vouch cannot pin")
     }
     var suites: [TLSVersion: [String]] = [:]
+    var order: [TLSVersion: Bool] = [:]
     for (version, result) in perVersion {
-      let accepted = try result.get()
-      if !accepted.isEmpty { suites[version] = accepted }
+      let findings = try result.get()
+      if !findings.suites.isEmpty { suites[version] = findings.suites }
+      order[version] = findings.serverOrder
     }
-    let order = try await serverOrder(suites, plan: plan, prober: prober, log: log).get()
     let (groupsVersion, acceptedGroups) = try await groupOutcome.get()
     let hsts = hstsResult(await hstsOutcome)
     let dhBits = await log.smallestDH()
@@ -173,6 +174,27 @@ public enum TLSScanner {
       }
     }
     return .success(accepted)
+  }
+
+  /// What one version's probes found.
+  private struct VersionFindings: Sendable {
+    var suites: [String]
+    /// `nil` with fewer than two suites.
+    var serverOrder: Bool?
+  }
+
+  /// The version's suites, then, as soon as two are known, whether the server imposes its order.
+  private static func versionFindings(
+    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<VersionFindings, TLSScanError> {
+    switch await versionSuites(version, candidates, plan: plan, prober: prober, log: log) {
+    case .failure(let error): return .failure(error)
+    case .success(let suites) where suites.count < 2: return .success(VersionFindings(suites: suites))
+    case .success(let suites):
+      return await serverOrder(version, suites[0], suites[1], plan: plan, prober: prober, log: log).map {
+        VersionFindings(suites: suites, serverOrder: $0)
+      }
+    }
   }
 
   /// One probe offering every candidate decides whether the version is accepted at all; if it is, the rest of the
@@ -282,42 +304,30 @@ public enum TLSScanner {
     return .success(accepted)
   }
 
-  /// Offers the first two accepted suites in both orders at once: the same pick twice means the server's order
-  /// decides.
+  /// Offers two accepted suites in both orders at once: the same pick twice means the server's order decides.
   private static func serverOrder(
-    _ suites: [TLSVersion: [String]], plan: ProbePlan, prober: TLSProber, log: ProbeLog
-  ) async -> Result<[TLSVersion: Bool], TLSScanError> {
-    let names = plan.openSSLNames
-    let outcomes = await withTaskGroup(of: (TLSVersion, Int, Result<String, TLSScanError>).self) { group in
-      for (version, accepted) in suites where accepted.count >= 2 {
-        guard let a = names[accepted[0]], let b = names[accepted[1]] else { continue }
-        for (index, list) in ["\(a):\(b)", "\(b):\(a)"].enumerated() {
-          group.addTask {
-            var probe = plan.request(version)
-            if version == .tls1_3 { probe.tls13Suites = list } else { probe.cipherList = list }
-            switch await log.probe(probe, "order \(version.name)", prober) {
-            case .accepted(let negotiated): return (version, index, .success(negotiated.suite))
-            case .rejected(let message):
-              let text = "\(plan.target.label) refused in \(version.name) a suite it had accepted: \(message)"
-              return (version, index, .failure(TLSScanError(.aborted, text)))
-            case .failed(let error): return (version, index, .failure(error))
-            }
-          }
-        }
-      }
-      var picks: [TLSVersion: [Int: Result<String, TLSScanError>]] = [:]
-      for await (version, index, pick) in group { picks[version, default: [:]][index] = pick }
-      return picks
+    _ version: TLSVersion, _ first: String, _ second: String, plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<Bool, TLSScanError> {
+    guard let a = plan.openSSLNames[first], let b = plan.openSSLNames[second] else {
+      return .failure(TLSScanError(.local, "\(first) or \(second) is missing from the local catalogue"))
     }
-    var order: [TLSVersion: Bool] = [:]
-    for (version, picks) in outcomes {
-      guard let first = picks[0], let second = picks[1] else { continue }
-      switch (first, second) {
-      case (.success(let a), .success(let b)): order[version] = a == b
-      case (.failure(let error), _), (_, .failure(let error)): return .failure(error)
+    @Sendable func pick(_ list: String) async -> Result<String, TLSScanError> {
+      var probe = plan.request(version)
+      if version == .tls1_3 { probe.tls13Suites = list } else { probe.cipherList = list }
+      switch await log.probe(probe, "order \(version.name)", prober) {
+      case .accepted(let negotiated): return .success(negotiated.suite)
+      case .rejected(let message):
+        let text = "\(plan.target.label) refused in \(version.name) a suite it had accepted: \(message)"
+        return .failure(TLSScanError(.aborted, text))
+      case .failed(let error): return .failure(error)
       }
     }
-    return .success(order)
+    async let forward = pick("\(a):\(b)")
+    async let backward = pick("\(b):\(a)")
+    switch (await forward, await backward) {
+    case (.success(let one), .success(let other)): return .success(one == other)
+    case (.failure(let error), _), (_, .failure(let error)): return .failure(error)
+    }
   }
 
   private static func hstsResult(_ outcome: ProbeOutcome) -> HSTSResult {
