@@ -46,7 +46,8 @@ public struct TLSCollector: Collector {
         + "curve, signature_algorithm, subject_alt_names, sha256.",
       evidence: [chainArtifact]),
     FactSpec(
-      "chain_valid", .boolean, "The chain verifies against the CA bundle at the run's clock.", evidence: [chainArtifact]),
+      "chain_valid", .boolean, "The chain verifies against the CA bundle at the run's clock.", evidence: [chainArtifact]
+    ),
     FactSpec("chain_error", .string, "Why the chain does not verify; empty when it does.", evidence: [chainArtifact]),
     FactSpec(
       "hostname_match", .boolean, "The leaf certificate is valid for the SNI name (or host).", evidence: [chainArtifact]
