@@ -304,29 +304,23 @@ public enum TLSScanner {
     return .success(accepted)
   }
 
-  /// Offers two accepted suites in both orders at once: the same pick twice means the server's order decides.
+  /// `first` is what the server picked from every candidate, so it leads the client's list or the server's
+  /// preference. Offering `second` before `first` tells which: a server that follows the client picks `second`, one
+  /// that imposes its own order picks `first` again.
   private static func serverOrder(
     _ version: TLSVersion, _ first: String, _ second: String, plan: ProbePlan, prober: TLSProber, log: ProbeLog
   ) async -> Result<Bool, TLSScanError> {
     guard let a = plan.openSSLNames[first], let b = plan.openSSLNames[second] else {
       return .failure(TLSScanError(.local, "\(first) or \(second) is missing from the local catalogue"))
     }
-    @Sendable func pick(_ list: String) async -> Result<String, TLSScanError> {
-      var probe = plan.request(version)
-      if version == .tls1_3 { probe.tls13Suites = list } else { probe.cipherList = list }
-      switch await log.probe(probe, "order \(version.name)", prober) {
-      case .accepted(let negotiated): return .success(negotiated.suite)
-      case .rejected(let message):
-        let text = "\(plan.target.label) refused in \(version.name) a suite it had accepted: \(message)"
-        return .failure(TLSScanError(.aborted, text))
-      case .failed(let error): return .failure(error)
-      }
-    }
-    async let forward = pick("\(a):\(b)")
-    async let backward = pick("\(b):\(a)")
-    switch (await forward, await backward) {
-    case (.success(let one), .success(let other)): return .success(one == other)
-    case (.failure(let error), _), (_, .failure(let error)): return .failure(error)
+    var probe = plan.request(version)
+    if version == .tls1_3 { probe.tls13Suites = "\(b):\(a)" } else { probe.cipherList = "\(b):\(a)" }
+    switch await log.probe(probe, "order \(version.name)", prober) {
+    case .accepted(let negotiated): return .success(negotiated.suite == first)
+    case .rejected(let message):
+      let text = "\(plan.target.label) refused in \(version.name) suites it had accepted: \(message)"
+      return .failure(TLSScanError(.aborted, text))
+    case .failed(let error): return .failure(error)
     }
   }
 
