@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libxml2-dev libssl-dev libxml2-utils nginx-light openssl ca-certificates
-  gpgv gnupg python3 python3-jsonschema python3-regex python3-numpy chromium)
+  gpgv gnupg python3 python3-jsonschema python3-regex python3-numpy python3-venv chromium sslscan)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -14,6 +14,14 @@ if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# sslyze (PyPI) is the reference the TLS collector's tests compare against; scripts/bench-tls.sh times it too.
+tools="$(cd "$(dirname "$0")/.." && pwd)/.venv-tools"
+if [ ! -x "$tools/bin/sslyze" ]; then
+  echo "setup: installing sslyze into $tools" >&2
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install --quiet --disable-pip-version-check "sslyze==6.3.1"
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -14,7 +14,7 @@ struct Vouch: AsyncParsableCommand {
     version: VouchVersion.current,
     subcommands: [
       Run.self, Validate.self, Verify.self, Report.self, Keygen.self, Prune.self, Sample.self, Collectors.self,
-      Explain.self, SecurityTxt.self,
+      Explain.self, SecurityTxt.self, TLS.self,
     ]
   )
 

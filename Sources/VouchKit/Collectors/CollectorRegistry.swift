@@ -5,6 +5,7 @@ public enum CollectorRegistry {
     FileCollector.self,
     ReportSLACollector.self,
     SecurityTxtCollector.self,
+    TLSCollector.self,
   ]
 
   /// Every registered kind, in registry order.

@@ -13,12 +13,15 @@ struct CollectorHarness {
   let artifacts: ArtifactSink
   let context: CollectionContext
 
-  init(secrets: [String] = [], http: HTTPClient = CollectorHarness.sharedClient) throws {
+  init(
+    secrets: [String] = [], http: HTTPClient = CollectorHarness.sharedClient,
+    clock: any WallClock = FixedClock(Date(timeIntervalSince1970: 0))
+  ) throws {
     bundle = try TestScratch.makeDirectory("bundle")
     let bundlePath = "controls/\(Self.controlID)"
     artifacts = ArtifactSink(directory: bundle.appendingPathComponent(bundlePath), bundlePath: bundlePath)
     context = CollectionContext(
-      controlID: Self.controlID, artifacts: artifacts, http: http, clock: FixedClock(Date(timeIntervalSince1970: 0)),
+      controlID: Self.controlID, artifacts: artifacts, http: http, clock: clock,
       redactor: Redactor(secrets: secrets), logger: Logger(label: "vouch.tests"), baseDirectory: bundle)
   }
 

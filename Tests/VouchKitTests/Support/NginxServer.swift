@@ -65,13 +65,18 @@ final class NginxServer: Sendable {
     var name: String
     var tls: TestCertificates.Identity?
     var locations: [Location]
+    /// Server-level directives without the trailing `;`, e.g. `ssl_protocols TLSv1.3`, `ssl_ciphers …`,
+    /// `ssl_dhparam /path`, `ssl_ecdh_curve X25519:prime256v1`, `ssl_prefer_server_ciphers on`.
+    var directives: [String] = []
 
     static func http(_ name: String, _ locations: [Location]) -> Server {
       Server(name: name, tls: nil, locations: locations)
     }
 
-    static func https(_ name: String, _ identity: TestCertificates.Identity, _ locations: [Location]) -> Server {
-      Server(name: name, tls: identity, locations: locations)
+    static func https(
+      _ name: String, _ identity: TestCertificates.Identity, _ locations: [Location], directives: [String] = []
+    ) -> Server {
+      Server(name: name, tls: identity, locations: locations, directives: directives)
     }
   }
 
@@ -178,6 +183,7 @@ final class NginxServer: Sendable {
       } else {
         lines.append("    listen 127.0.0.1:\(port);")
       }
+      lines += server.directives.map { "    \($0);" }
       for location in server.locations {
         lines.append("    location \(location.match) {")
         // Block directives (`types { }`) take no terminating semicolon.

@@ -1,0 +1,433 @@
+import Foundation
+
+/// How a scan runs.
+public struct TLSScanOptions: Sendable {
+  /// PEM file of trusted CAs; `nil` uses the system store.
+  public var caBundle: String?
+  /// Seconds to establish each probe's TCP connection and handshake.
+  public var connectTimeout: Double = 5
+  /// Seconds for the HTTPS request that reads HSTS.
+  public var requestTimeout: Double = 15
+  /// Probes in flight at once.
+  public var concurrency: Int = 16
+  /// The moment certificates are judged at (the run's clock).
+  public var now: Date
+
+  public init(now: Date) {
+    self.now = now
+  }
+}
+
+/// The `Strict-Transport-Security` outcome of the HTTPS request.
+public struct HSTSResult: Sendable, Hashable {
+  /// The header's value; `nil` when the response had none.
+  public var header: String?
+  public var status: Int?
+  /// Every response header, for the evidence file.
+  public var headers: [HTTPHeader]
+  /// Why the request failed; `nil` when a response arrived.
+  public var error: String?
+
+  public var maxAge: Int? {
+    directives.first { $0.hasPrefix("max-age=") }.flatMap {
+      Int($0.dropFirst("max-age=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+    }
+  }
+
+  public var includeSubDomains: Bool { directives.contains("includesubdomains") }
+  public var preload: Bool { directives.contains("preload") }
+
+  private var directives: [String] {
+    (header ?? "").lowercased().split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+  }
+}
+
+/// One probe as the scan record keeps it: what was offered and what came back.
+public struct ProbeRecord: Sendable, Codable, Hashable {
+  public let purpose: String
+  public let offered: [String: String]
+  /// `accepted`, `rejected` or `failed`.
+  public let outcome: String
+  public let negotiated: [String: String]?
+  public let message: String?
+}
+
+/// Everything a scan found.
+public struct TLSScanResult: Sendable {
+  public let target: TLSTarget
+  public let protocols: [TLSVersion]
+  /// Accepted suites per version, IANA names.
+  public let suites: [TLSVersion: [String]]
+  /// Per version with two or more suites: whether the server chose by its own preference.
+  public let serverOrder: [TLSVersion: Bool]
+  /// Accepted groups, IANA names, tested at the highest version.
+  public let groups: [String]
+  /// The version the groups were tested with: TLS 1.3, else the highest the server accepts.
+  public let groupsVersion: TLSVersion
+  /// Smallest finite-field DH key seen; `nil` when no DHE was negotiated.
+  public let dhBits: Int?
+  /// The chain in the order sent, leaf first.
+  public let certificates: [CertificateInfo]
+  public let chainValid: Bool
+  /// OpenSSL's reason when the chain does not verify; empty when it does.
+  public let chainError: String
+  public let hostnameMatch: Bool
+  public let ocspStapled: Bool
+  /// Signalled in every TLS ≤ 1.2 handshake; `nil` for a TLS 1.3-only server, where neither mechanism exists.
+  public let secureRenegotiation: Bool?
+  public let extendedMasterSecret: Bool?
+  /// `nil` when the local library cannot offer compression, so it was not tested.
+  public let compression: Bool?
+  public let hsts: HSTSResult
+  public let notTested: [String]
+  public let probes: [ProbeRecord]
+}
+
+/// Scans one endpoint: a handshake that inspects the certificate, suites and order per version, groups and HSTS, all
+/// at once.
+///
+/// Suites are found by elimination: offer every candidate, remove the one the server picks, repeat until it refuses,
+/// so a chain of candidates costs accepted + 1 handshakes; candidates are split into chains that run in parallel.
+public enum TLSScanner {
+  public static func scan(_ target: TLSTarget, options: TLSScanOptions) async throws(TLSScanError) -> TLSScanResult {
+    let catalogue = try TLSCatalogue.local.get()
+    let prober = TLSProber(concurrency: options.concurrency)
+    defer { prober.close() }
+    let log = ProbeLog()
+    let plan = ProbePlan(target: target, catalogue: catalogue, connectTimeout: options.connectTimeout)
+
+    // Everything starts at once; only the group scan of a server without TLS 1.3 waits for the first handshake.
+    let inspect = Task {
+      await log.probe(
+        plan.request(nil, .inspect(caBundle: options.caBundle, verifyTime: options.now)), "inspect", prober)
+    }
+    async let hstsOutcome = log.probe(plan.request(nil, .request(timeout: options.requestTimeout)), "hsts", prober)
+    async let groupOutcome = groups(plan: plan, prober: prober, log: log) {
+      if case .accepted(let negotiated) = await inspect.value { return negotiated.version }
+      return nil
+    }
+    let perVersion = await withTaskGroup(of: (TLSVersion, Result<VersionFindings, TLSScanError>).self) { group in
+      for version in TLSVersion.allCases {
+        let candidates = catalogue.suites.filter { $0.usable(in: version) }
+        group.addTask {
+          (version, await versionFindings(version, candidates, plan: plan, prober: prober, log: log))
+        }
+      }
+      var results: [TLSVersion: Result<VersionFindings, TLSScanError>] = [:]
+      for await (version, result) in group { results[version] = result }
+      return results
+    }
+    let baseline: Negotiated
+    switch await inspect.value {
+    case .accepted(let negotiated): baseline = negotiated
+    case .failed(let error): throw error
+    case .rejected(let message): throw refusal(message, target)
+    }
+    guard let inspection = baseline.inspection, let highest = baseline.version else {
+      throw TLSScanError(
+        .local,
+        "the first handshake with \(target.label) negotiated \(baseline.versionName), which Vouch cannot pin")
+    }
+    var suites: [TLSVersion: [String]] = [:]
+    var order: [TLSVersion: Bool] = [:]
+    for (version, result) in perVersion {
+      let findings = try result.get()
+      if !findings.suites.isEmpty { suites[version] = findings.suites }
+      order[version] = findings.serverOrder
+    }
+    let (groupsVersion, acceptedGroups) = try await groupOutcome.get()
+    let hsts = hstsResult(await hstsOutcome)
+    let dhBits = await log.smallestDH()
+    let legacy = await log.legacyHandshakes()
+    return TLSScanResult(
+      target: target, protocols: suites.keys.sorted(), suites: suites, serverOrder: order, groups: acceptedGroups,
+      groupsVersion: groupsVersion ?? highest, dhBits: dhBits, certificates: inspection.chain,
+      chainValid: inspection.verifyCode == 0,
+      chainError: inspection.verifyCode == 0 ? "" : inspection.verifyMessage, hostnameMatch: inspection.hostnameMatch,
+      ocspStapled: inspection.ocspStapled,
+      secureRenegotiation: legacy.isEmpty ? nil : legacy.allSatisfy(\.secureRenegotiation),
+      extendedMasterSecret: legacy.isEmpty ? nil : legacy.allSatisfy(\.extendedMasterSecret),
+      compression: catalogue.compressionAvailable ? inspection.compression : nil, hsts: hsts,
+      notTested: catalogue.notTested, probes: await log.records)
+  }
+
+  /// Accepted suites among `candidates` at one version, by elimination; stops after `limit` accepted suites.
+  private static func enumerateSuites(
+    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog,
+    limit: Int = .max
+  ) async -> Result<[String], TLSScanError> {
+    var remaining = candidates
+    var accepted: [String] = []
+    while !remaining.isEmpty, accepted.count < limit {
+      var probe = plan.request(version)
+      let names = remaining.map(\.openSSL).joined(separator: ":")
+      if version == .tls1_3 { probe.tls13Suites = names } else { probe.cipherList = names }
+      switch await log.probe(probe, "suites \(version.name)", prober) {
+      case .accepted(let negotiated):
+        guard let index = remaining.firstIndex(where: { $0.iana == negotiated.suite }) else {
+          return .failure(
+            TLSScanError(.local, "\(version.name) negotiated \(negotiated.suite), which was not offered"))
+        }
+        accepted.append(remaining.remove(at: index).iana)
+      case .rejected: return .success(accepted)
+      case .failed(let error): return .failure(error)
+      }
+    }
+    return .success(accepted)
+  }
+
+  /// What one version's probes found.
+  private struct VersionFindings: Sendable {
+    var suites: [String]
+    /// `nil` with fewer than two suites.
+    var serverOrder: Bool?
+  }
+
+  /// The version's suites, then, as soon as two are known, whether the server imposes its order.
+  private static func versionFindings(
+    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<VersionFindings, TLSScanError> {
+    switch await versionSuites(version, candidates, plan: plan, prober: prober, log: log) {
+    case .failure(let error): return .failure(error)
+    case .success(let suites) where suites.count < 2: return .success(VersionFindings(suites: suites))
+    case .success(let suites):
+      return await serverOrder(version, suites[0], suites[1], plan: plan, prober: prober, log: log).map {
+        VersionFindings(suites: suites, serverOrder: $0)
+      }
+    }
+  }
+
+  /// One probe offering every candidate decides whether the version is accepted at all; if it is, the rest of the
+  /// candidates are eliminated in parallel chains.
+  private static func versionSuites(
+    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<[String], TLSScanError> {
+    switch await enumerateSuites(version, candidates, plan: plan, prober: prober, log: log, limit: 1) {
+    case .failure(let error): return .failure(error)
+    case .success(let first) where first.isEmpty: return .success([])
+    case .success(let first):
+      let rest = candidates.filter { !first.contains($0.iana) }
+      let results = await withTaskGroup(of: Result<[String], TLSScanError>.self) { group in
+        for chunk in chunks(rest, version: version) {
+          group.addTask { await enumerateSuites(version, chunk, plan: plan, prober: prober, log: log) }
+        }
+        var results: [Result<[String], TLSScanError>] = []
+        for await result in group { results.append(result) }
+        return results
+      }
+      var accepted = first
+      for result in results {
+        switch result {
+        case .success(let found): accepted += found
+        case .failure(let error): return .failure(error)
+        }
+      }
+      return .success(accepted)
+    }
+  }
+
+  /// Splits candidates so elimination runs as parallel chains: TLS ≤ 1.2 by key exchange (ECDHE, DHE, the rest),
+  /// TLS 1.3 in two halves. Each chain costs one extra refused handshake and saves waiting for the others' picks.
+  private static func chunks(_ suites: [TLSCipherSuite], version: TLSVersion) -> [[TLSCipherSuite]] {
+    if version == .tls1_3 {
+      return [
+        suites.enumerated().filter { $0.offset % 2 == 0 }.map(\.element),
+        suites.enumerated().filter { $0.offset % 2 == 1 }.map(\.element),
+      ].filter { !$0.isEmpty }
+    }
+    let ecdhe = suites.filter { $0.openSSL.hasPrefix("ECDHE-") }
+    let dhe = suites.filter { $0.openSSL.hasPrefix("DHE-") }
+    let rest = suites.filter { !$0.openSSL.hasPrefix("ECDHE-") && !$0.openSSL.hasPrefix("DHE-") }
+    return [ecdhe, dhe, rest].filter { !$0.isEmpty }
+  }
+
+  /// Accepted groups, tested at TLS 1.3 and, when the server has no TLS 1.3, at the highest version the first
+  /// handshake found. Returns that version (nil when nothing was tested) and the groups.
+  private static func groups(
+    plan: ProbePlan, prober: TLSProber, log: ProbeLog, highest: @escaping @Sendable () async -> TLSVersion?
+  ) async -> Result<(TLSVersion?, [String]), TLSScanError> {
+    switch await groups(at: .tls1_3, plan: plan, prober: prober, log: log) {
+    case .failure(let error): return .failure(error)
+    case .success(let accepted) where !accepted.isEmpty: return .success((.tls1_3, accepted))
+    case .success:
+      guard let version = await highest(), version < .tls1_3 else { return .success((nil, [])) }
+      return await groups(at: version, plan: plan, prober: prober, log: log).map { (version, $0) }
+    }
+  }
+
+  /// Accepted groups at `version`, by elimination in three interleaved chains; TLS 1.2 offers only ECDHE suites so
+  /// the server cannot fall back to DHE, and leaves finite-field groups out: TLS 1.2 servers use their own DH
+  /// parameters.
+  private static func groups(
+    at version: TLSVersion, plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<[String], TLSScanError> {
+    let candidates = TLSGroup.all.filter { version == .tls1_3 || !$0.finiteField }
+    let chains = (0..<3).map { start in candidates.enumerated().filter { $0.offset % 3 == start }.map(\.element) }
+    let results = await withTaskGroup(of: Result<[String], TLSScanError>.self) { group in
+      for chain in chains where !chain.isEmpty {
+        group.addTask { await eliminateGroups(chain, at: version, plan: plan, prober: prober, log: log) }
+      }
+      var results: [Result<[String], TLSScanError>] = []
+      for await result in group { results.append(result) }
+      return results
+    }
+    var accepted: [String] = []
+    for result in results {
+      switch result {
+      case .success(let found): accepted += found
+      case .failure(let error): return .failure(error)
+      }
+    }
+    return .success(candidates.map(\.iana).filter(accepted.contains))
+  }
+
+  private static func eliminateGroups(
+    _ candidates: [TLSGroup], at version: TLSVersion, plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<[String], TLSScanError> {
+    var remaining = candidates
+    var accepted: [String] = []
+    while !remaining.isEmpty {
+      var probe = plan.request(version)
+      probe.groups = remaining.map(\.openSSL).joined(separator: ":")
+      if version != .tls1_3 { probe.cipherList = plan.ecdheSuites }
+      switch await log.probe(probe, "groups \(version.name)", prober) {
+      case .accepted(let negotiated):
+        guard let index = remaining.firstIndex(where: { $0.iana == negotiated.group }) else {
+          let group = negotiated.group.isEmpty ? "no group" : negotiated.group
+          return .failure(TLSScanError(.local, "\(version.name) negotiated \(group), which was not offered"))
+        }
+        accepted.append(remaining.remove(at: index).iana)
+      case .rejected: return .success(accepted)
+      case .failed(let error): return .failure(error)
+      }
+    }
+    return .success(accepted)
+  }
+
+  /// `first` is what the server picked from every candidate, so it leads the client's list or the server's
+  /// preference. Offering `second` before `first` tells which: a server that follows the client picks `second`, one
+  /// that imposes its own order picks `first` again.
+  private static func serverOrder(
+    _ version: TLSVersion, _ first: String, _ second: String, plan: ProbePlan, prober: TLSProber, log: ProbeLog
+  ) async -> Result<Bool, TLSScanError> {
+    guard let a = plan.openSSLNames[first], let b = plan.openSSLNames[second] else {
+      return .failure(TLSScanError(.local, "\(first) or \(second) is missing from the local catalogue"))
+    }
+    var probe = plan.request(version)
+    if version == .tls1_3 { probe.tls13Suites = "\(b):\(a)" } else { probe.cipherList = "\(b):\(a)" }
+    switch await log.probe(probe, "order \(version.name)", prober) {
+    case .accepted(let negotiated): return .success(negotiated.suite == first)
+    case .rejected(let message):
+      let text = "\(plan.target.label) refused in \(version.name) suites it had accepted: \(message)"
+      return .failure(TLSScanError(.aborted, text))
+    case .failed(let error): return .failure(error)
+    }
+  }
+
+  private static func hstsResult(_ outcome: ProbeOutcome) -> HSTSResult {
+    switch outcome {
+    case .accepted(let negotiated):
+      let header = negotiated.headers.last { $0.name.lowercased() == "strict-transport-security" }?.value
+      return HSTSResult(header: header, status: negotiated.status, headers: negotiated.headers, error: nil)
+    case .rejected(let message): return HSTSResult(header: nil, status: nil, headers: [], error: message)
+    case .failed(let error): return HSTSResult(header: nil, status: nil, headers: [], error: error.message)
+    }
+  }
+
+  /// Turns a refused first handshake into the reason a person can act on.
+  static func refusal(_ message: String, _ target: TLSTarget) -> TLSScanError {
+    let lower = message.lowercased()
+    if lower.contains("wrong version number") || lower.contains("packet length too long")
+      || lower.contains("record layer failure") || lower.contains("http request")
+    {
+      return TLSScanError(
+        .notTLS, "\(target.label) answered, but not with TLS (a plain HTTP or other service?): \(message)")
+    }
+    if lower.contains("reset") || lower.contains("unexpected eof") || lower.contains("syscall")
+      || lower.contains("connection was closed") || lower.contains("empty reply")
+    {
+      return TLSScanError(
+        .aborted, "\(target.label) closed the connection during the TLS handshake: \(message)")
+    }
+    return TLSScanError(
+      .noCommonConfiguration,
+      "\(target.label) accepted none of the TLS versions, suites and groups the local library can offer: \(message)")
+  }
+}
+
+/// The offers every probe starts from: every suite and group the local library has.
+private struct ProbePlan: Sendable {
+  let target: TLSTarget
+  let connectTimeout: Double
+  let legacySuites: String
+  let tls13Suites: String
+  let groups: String
+  /// TLS ≤ 1.2 ECDHE suites, so a TLS 1.2 group probe cannot fall back to DHE or RSA key exchange.
+  let ecdheSuites: String
+  /// IANA name → OpenSSL name.
+  let openSSLNames: [String: String]
+
+  init(target: TLSTarget, catalogue: TLSCatalogue, connectTimeout: Double) {
+    self.target = target
+    self.connectTimeout = connectTimeout
+    legacySuites = catalogue.suites.filter { !$0.tls13 }.map(\.openSSL).joined(separator: ":")
+    tls13Suites = catalogue.suites.filter(\.tls13).map(\.openSSL).joined(separator: ":")
+    groups = TLSGroup.all.map(\.openSSL).joined(separator: ":")
+    ecdheSuites = catalogue.suites.filter { !$0.tls13 && $0.openSSL.hasPrefix("ECDHE-") }.map(\.openSSL)
+      .joined(separator: ":")
+    openSSLNames = Dictionary(catalogue.suites.map { ($0.iana, $0.openSSL) }, uniquingKeysWith: { first, _ in first })
+  }
+
+  func request(_ version: TLSVersion?, _ purpose: ProbeRequest.Purpose = .handshake) -> ProbeRequest {
+    ProbeRequest(
+      target: target, purpose: purpose, version: version, cipherList: legacySuites, tls13Suites: tls13Suites,
+      groups: groups, connectTimeout: connectTimeout)
+  }
+}
+
+/// Collects every probe of a scan, in completion order, for the scan record.
+private actor ProbeLog {
+  private(set) var records: [ProbeRecord] = []
+  private var dhSizes: [Int] = []
+  private var legacy: [Negotiated] = []
+
+  /// Accepted handshakes below TLS 1.3, where renegotiation and extended master secret are negotiated.
+  func legacyHandshakes() -> [Negotiated] { legacy }
+
+  func smallestDH() -> Int? { dhSizes.min() }
+
+  nonisolated func probe(_ request: ProbeRequest, _ purpose: String, _ prober: TLSProber) async -> ProbeOutcome {
+    let outcome = await prober.probe(request)
+    await record(request, purpose, outcome)
+    return outcome
+  }
+
+  private func record(_ request: ProbeRequest, _ purpose: String, _ outcome: ProbeOutcome) {
+    switch outcome {
+    case .accepted(let negotiated):
+      var details: [String: String] = [:]
+      if !negotiated.versionName.isEmpty { details["version"] = negotiated.versionName }
+      if !negotiated.suite.isEmpty { details["suite"] = negotiated.suite }
+      if !negotiated.group.isEmpty { details["group"] = negotiated.group }
+      if let bits = negotiated.dhBits {
+        details["dh_bits"] = String(bits)
+        dhSizes.append(bits)
+      }
+      if negotiated.status != 0 { details["status"] = String(negotiated.status) }
+      if let version = negotiated.version, version < .tls1_3 {
+        legacy.append(negotiated)
+        details["secure_renegotiation"] = String(negotiated.secureRenegotiation)
+        details["extended_master_secret"] = String(negotiated.extendedMasterSecret)
+      }
+      records.append(
+        ProbeRecord(purpose: purpose, offered: request.offered, outcome: "accepted", negotiated: details, message: nil))
+    case .rejected(let message):
+      records.append(
+        ProbeRecord(purpose: purpose, offered: request.offered, outcome: "rejected", negotiated: nil, message: message))
+    case .failed(let error):
+      records.append(
+        ProbeRecord(
+          purpose: purpose, offered: request.offered, outcome: "failed", negotiated: nil, message: error.message))
+    }
+  }
+}

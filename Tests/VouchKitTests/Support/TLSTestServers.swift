@@ -1,0 +1,131 @@
+import Foundation
+
+/// Certificates and DH parameters for the TLS collector's servers, signed by the shared test CA.
+///
+/// Every leaf is valid for two days, for `127.0.0.1` and `localhost` unless its name says otherwise.
+struct TLSTestPKI: Sendable {
+  let base: TestCertificates
+  /// RSA 2048, SHA-256: the intermediate and weak servers.
+  let rsa2048: TestCertificates.Identity
+  let rsa1024: TestCertificates.Identity
+  /// RSA 2048 signed with SHA-1.
+  let sha1Signed: TestCertificates.Identity
+  /// Valid only for `other.example`.
+  let wrongName: TestCertificates.Identity
+  /// RFC 7919 ffdhe2048, as Mozilla's intermediate profile recommends.
+  let dh2048: URL
+  let dh1024: URL
+
+  private static let sharedResult = Result { try TLSTestPKI.generate() }
+
+  static func shared() throws -> TLSTestPKI {
+    try sharedResult.get()
+  }
+
+  private static func generate() throws -> TLSTestPKI {
+    let base = try TestCertificates.shared()
+    let directory = try TestScratch.makeDirectory("tls-pki")
+    func path(_ name: String) -> URL { directory.appendingPathComponent(name) }
+    let openssl = "/usr/bin/openssl"
+
+    func leaf(_ name: String, key: [String], digest: String = "-sha256", san: String) throws
+      -> TestCertificates.Identity
+    {
+      try Command.run(
+        openssl,
+        ["req", "-new"] + key + [
+          "-nodes", "-keyout", path("\(name).key").path, "-out", path("\(name).csr").path, "-subj", "/CN=\(name)",
+        ])
+      try Data("subjectAltName=\(san)\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n".utf8)
+        .write(to: path("\(name).ext"))
+      try Command.run(
+        openssl,
+        [
+          "x509", "-req", "-in", path("\(name).csr").path, "-CA", base.caCertificate.path, "-CAkey", base.caKey.path,
+          "-CAcreateserial", "-CAserial", path("serial").path, digest, "-out", path("\(name).pem").path,
+          "-days", "2", "-extfile", path("\(name).ext").path,
+        ])
+      return TestCertificates.Identity(certificate: path("\(name).pem"), key: path("\(name).key"))
+    }
+    let local = "IP:127.0.0.1,DNS:localhost"
+    let rsa2048 = try leaf("rsa2048", key: ["-newkey", "rsa:2048"], san: local)
+    let rsa1024 = try leaf("rsa1024", key: ["-newkey", "rsa:1024"], san: local)
+    let sha1Signed = try leaf("sha1", key: ["-newkey", "rsa:2048"], digest: "-sha1", san: local)
+    let wrongName = try leaf(
+      "other", key: ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"], san: "DNS:other.example")
+    try Command.run(
+      openssl,
+      ["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", path("dh2048.pem").path])
+    // -dsaparam makes 1024-bit parameters in milliseconds instead of seconds; the size is what the test needs.
+    try Command.run(openssl, ["dhparam", "-dsaparam", "-out", path("dh1024.pem").path, "1024"])
+    return TLSTestPKI(
+      base: base, rsa2048: rsa2048, rsa1024: rsa1024, sha1Signed: sha1Signed, wrongName: wrongName,
+      dh2048: path("dh2048.pem"), dh1024: path("dh1024.pem"))
+  }
+}
+
+/// The nginx configurations the TLS tests and the benchmark scan: one per Mozilla profile plus a weak one.
+enum TLSProfileServers {
+  static let hsts = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload")
+
+  /// TLS 1.3 only, ECDSA P-256: Mozilla modern.
+  static func modern(_ pki: TLSTestPKI) -> NginxServer.Server {
+    .https(
+      "modern", pki.base.caSigned, [.text("/", body: "modern", headers: [hsts])],
+      directives: ["ssl_protocols TLSv1.3", "ssl_ecdh_curve X25519:prime256v1:secp384r1"])
+  }
+
+  /// TLS 1.2 + 1.3, RSA 2048, ECDHE and DHE AEAD suites, ffdhe2048: Mozilla intermediate.
+  static func intermediate(_ pki: TLSTestPKI) -> NginxServer.Server {
+    .https(
+      "intermediate", pki.rsa2048, [.text("/", body: "intermediate", headers: [hsts])],
+      directives: [
+        "ssl_protocols TLSv1.2 TLSv1.3", "ssl_ecdh_curve X25519:prime256v1:secp384r1",
+        "ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+          + "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+          + "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305",
+        "ssl_dhparam \(pki.dh2048.path)", "ssl_prefer_server_ciphers off",
+      ])
+  }
+
+  /// TLS 1.0–1.2, CBC suites, 1024-bit DHE, server order: what an audit must catch.
+  static func weak(_ pki: TLSTestPKI) -> NginxServer.Server {
+    .https(
+      "weak", pki.rsa2048, [.text("/", body: "weak")],
+      directives: [
+        "ssl_protocols TLSv1 TLSv1.1 TLSv1.2",
+        "ssl_ciphers ECDHE-RSA-AES128-SHA:DHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA:DHE-RSA-AES256-SHA256:@SECLEVEL=0",
+        "ssl_dhparam \(pki.dh1024.path)", "ssl_prefer_server_ciphers on",
+      ])
+  }
+}
+
+/// Accepts TCP connections on 127.0.0.1, reads the ClientHello and resets the connection: a handshake cut short.
+final class ResettingServer: Sendable {
+  let port: Int
+  private let descriptor: Int32
+
+  init() throws {
+    let (descriptor, port) = try LocalPorts.listen()
+    self.descriptor = descriptor
+    self.port = port
+    let thread = Thread {
+      while true {
+        let client = accept(descriptor, nil, nil)
+        guard client >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        _ = read(client, &buffer, buffer.count)
+        // A zero linger time turns close() into a RST instead of an orderly FIN.
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close(client)
+      }
+    }
+    thread.start()
+  }
+
+  deinit {
+    shutdown(descriptor, Int32(SHUT_RDWR))
+    close(descriptor)
+  }
+}
