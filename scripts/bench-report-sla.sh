@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 count="${1:-1000000}"
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
-scripts/setup.sh
+scripts/setup.sh --tests
 if ! [ -x /usr/bin/time ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time >/dev/null

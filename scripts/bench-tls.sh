@@ -9,7 +9,7 @@ root="$(pwd)"
 . scripts/lib/nginx.sh
 repeats="${1:-5}"
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
-scripts/setup.sh
+scripts/setup.sh --tests
 swift build -c release --product vouch >/dev/null
 vouch="$(swift build -c release --show-bin-path)/vouch"
 sslyze="$root/.venv-tools/bin/sslyze"

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs what a fresh Debian 12 machine lacks to build, test and demo Vouch (package mirrors only).
+# Installs what a fresh Debian 12 machine lacks to build Vouch and run its demo (Debian's package mirrors only);
+# with --tests also what the tests compare against or drive (Python validators, Chromium, sslscan, sslyze).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libxml2-dev libssl-dev libxml2-utils nginx-light openssl ca-certificates
-  gpgv gnupg python3 python3-jsonschema python3-regex python3-numpy python3-venv chromium sslscan)
+packages=(libcurl4-openssl-dev libxml2-dev libssl-dev nginx-light openssl ca-certificates gpgv)
+tests=false
+[ "${1:-}" = "--tests" ] && tests=true
+if $tests; then
+  packages+=(libxml2-utils gnupg python3 python3-jsonschema python3-regex python3-numpy python3-venv chromium sslscan)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -18,7 +23,7 @@ fi
 
 # sslyze (PyPI) is the reference the TLS collector's tests compare against; scripts/bench-tls.sh times it too.
 tools="$(cd "$(dirname "$0")/.." && pwd)/.venv-tools"
-if [ ! -x "$tools/bin/sslyze" ]; then
+if $tests && [ ! -x "$tools/bin/sslyze" ]; then
   echo "setup: installing sslyze into $tools" >&2
   python3 -m venv "$tools"
   "$tools/bin/pip" install --quiet --disable-pip-version-check "sslyze==6.3.1"

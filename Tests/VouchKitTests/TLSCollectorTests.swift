@@ -333,7 +333,7 @@ enum Sslyze {
 
   static func scan(port: Int) throws -> Result {
     guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-      throw Command.Failure(description: "\(executable.path) is missing: run scripts/setup.sh to install sslyze")
+      throw Command.Failure(description: "\(executable.path) is missing: run scripts/setup.sh --tests to install sslyze")
     }
     let file = try TestScratch.makeDirectory("sslyze").appendingPathComponent("scan.json")
     try Command.run(
