@@ -54,6 +54,7 @@ public struct ReportSLACollector: Collector {
     ParameterSpec("pseudonym_key_file", .string, "File holding the pseudonym key (≥ 16 bytes)."),
     ParameterSpec("store_raw_input", .boolean, default: "false", "Copy the raw export (with identities) into the bundle."),
     ParameterSpec("timeout", .duration, default: "60s", "Limit for each HTTP request."),
+    ParameterSpec("ca_bundle", .string, "PEM file of CAs to trust for the export URL and acknowledgments page."),
     ParameterSpec("max_pages", .integer, default: "1000", "hackerone by URL: stop with an error after this many pages."),
     ParameterSpec("max_listed", .integer, default: "100", "Entries kept in list facts; counts are always complete."),
   ]
@@ -127,6 +128,7 @@ public struct ReportSLACollector: Collector {
   let keyFile: String?
   let storeRawInput: Bool
   let timeout: Double
+  let caBundle: String?
   let maxPages: Int
 
   public init(parameters: Parameters) throws(ParameterError) {
@@ -237,6 +239,7 @@ public struct ReportSLACollector: Collector {
     }
     storeRawInput = parameters.boolean("store_raw_input") ?? false
     timeout = parameters.duration("timeout") ?? 60
+    caBundle = parameters.string("ca_bundle")
     guard timeout > 0 else { throw ParameterError("timeout", "must be longer than 0s") }
     maxPages = parameters.integer("max_pages") ?? 1000
     guard maxPages > 0 else { throw ParameterError("max_pages", "must be 1 or more") }
@@ -463,6 +466,7 @@ extension ReportSLACollector {
   private func download(_ url: String, to file: URL, _ context: CollectionContext) async throws {
     var request = HTTPRequest(url: url)
     request.timeout = timeout
+    request.caBundle = caBundle
     request.bodyFile = file
     // Far above any export, but finite: the transfer layer adds chunk sizes to these limits.
     request.storeLimit = 1 << 40
@@ -504,6 +508,7 @@ extension ReportSLACollector {
     guard let acknowledgmentsURL else { return nil }
     var request = HTTPRequest(url: acknowledgmentsURL)
     request.timeout = timeout
+    request.caBundle = caBundle
     request.memoryLimit = 8 << 20
     request.maxDownload = 8 << 20
     let shown = context.redactor.redact(acknowledgmentsURL)
