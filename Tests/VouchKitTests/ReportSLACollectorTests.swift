@@ -21,12 +21,12 @@ import Testing
     let harness: CollectorHarness
     let context: CollectionContext
 
-    init(secrets: [String] = []) throws {
+    init(secrets: [String] = [], environment: [String: String] = [:]) throws {
       harness = try CollectorHarness(secrets: secrets)
       let base = harness.context
       context = CollectionContext(
         controlID: base.controlID, artifacts: base.artifacts, http: base.http, clock: FixedClock(ReportSLACollectorTests.now),
-        redactor: base.redactor, logger: base.logger, baseDirectory: base.baseDirectory)
+        redactor: base.redactor, logger: base.logger, baseDirectory: base.baseDirectory, environment: environment)
     }
   }
 
@@ -217,8 +217,7 @@ import Testing
 
   @Test func hackerOnePagesAreFollowedOverHTTPWithTheTokenNeverWritten() async throws {
     let token = "h1-token-\(UUID().uuidString)"
-    let variable = "VOUCH_TEST_H1_TOKEN_\(UUID().uuidString.prefix(8))"
-    setenv(variable, token, 1)
+    let variable = "VOUCH_TEST_H1_TOKEN"
     let pages = try TestScratch.makeDirectory("h1")
     let nginx = try await NginxServer.start([
       .http(
@@ -251,7 +250,7 @@ import Testing
       "acknowledgments_url": .string(nginx.url("site", "/thanks/acknowledgments.html")),
       "pseudonym_key_file": .string(try Self.keyFile().path),
     ]
-    let run = try Run()
+    let run = try Run(environment: [variable: token])
     let output = try await ReportSLACollector(parameters: Parameters(parameters)).collect(run.context)
     let facts = output.facts
     #expect(facts["reports_received"] == .integer(3))

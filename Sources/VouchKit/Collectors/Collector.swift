@@ -163,10 +163,13 @@ public struct CollectionContext: Sendable {
   public let logger: Logger
   /// Where relative paths in definitions (e.g. a `file` collector's `path`) resolve from.
   public let baseDirectory: URL
+  /// The process environment, injected: collectors that take a secret by variable name (an API token, a pseudonym
+  /// key) read it here, never from `ProcessInfo`.
+  public let environment: [String: String]
 
   public init(
     controlID: String, artifacts: ArtifactSink, http: HTTPClient, clock: any WallClock, redactor: Redactor,
-    logger: Logger, baseDirectory: URL
+    logger: Logger, baseDirectory: URL, environment: [String: String] = [:]
   ) {
     self.controlID = controlID
     self.artifacts = artifacts
@@ -175,6 +178,7 @@ public struct CollectionContext: Sendable {
     self.redactor = redactor
     self.logger = logger
     self.baseDirectory = baseDirectory
+    self.environment = environment
   }
 }
 

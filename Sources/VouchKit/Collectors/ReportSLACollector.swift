@@ -474,7 +474,7 @@ extension ReportSLACollector {
     request.memoryLimit = 0
     request.headers = [HTTPHeader("Accept", format == .csv ? "text/csv" : "application/json")]
     if let authTokenEnv {
-      guard let token = ProcessInfo.processInfo.environment[authTokenEnv], !token.isEmpty else {
+      guard let token = context.environment[authTokenEnv], !token.isEmpty else {
         throw ReportSLAError("the environment variable \(authTokenEnv) (auth_token_env) is not set or empty")
       }
       let value: String
@@ -529,7 +529,7 @@ extension ReportSLACollector {
 
   private func loadPseudonymizer(_ context: CollectionContext) throws -> Pseudonymizer? {
     if let keyEnv {
-      guard let key = ProcessInfo.processInfo.environment[keyEnv], !key.isEmpty else {
+      guard let key = context.environment[keyEnv], !key.isEmpty else {
         throw ReportSLAError("the environment variable \(keyEnv) (pseudonym_key_env) is not set or empty")
       }
       return try Pseudonymizer(key: Data(key.utf8))

@@ -191,7 +191,7 @@ public struct Runner: Sendable {
             bundlePath: "\(BundleStore.controlsFolder)/\(control.id)")
           let context = CollectionContext(
             controlID: control.id, artifacts: sink, http: http, clock: environment.clock, redactor: redactor,
-            logger: logger, baseDirectory: options.baseDirectory)
+            logger: logger, baseDirectory: options.baseDirectory, environment: environment.variables)
           return (index, await runControl(control, context: context, options: options))
         }
       }
