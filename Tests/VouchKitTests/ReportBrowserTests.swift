@@ -43,4 +43,20 @@ import Testing
     let counts = run.counts
     #expect(cells == ControlStatus.allCases.map { counts[$0] } + [counts.total])
   }
+
+  @Test func periodReportRendersItsCalendarAndRunsNoInjectedScript() throws {
+    var run = ReportFixtures.run()
+    run.bundleName = "20261129T060000Z-00000001"
+    run.results[1].title = Self.attack
+    let summary = PeriodSummary(
+      records: [run], from: "2026-11-27", to: "2026-11-29", criteria: [], verificationProblems: [],
+      generatedAt: Date(timeIntervalSince1970: 0))
+    let html = String(decoding: try PeriodReport.html(summary, evidenceHref: "../../evidence/"), as: UTF8.self)
+    let dom = try renderedDOM(of: html)
+    #expect(dom.contains("<title>Vouch period report · 2026-11-27 to 2026-11-29</title>"))
+    #expect(!dom.contains("<script") && !dom.contains("<img"))
+    // Three days per control: two missing nights, then the run's status.
+    #expect(dom.components(separatedBy: "<li class=\"day-").count - 1 == summary.controls.count * 3)
+    #expect(dom.contains("No run on: 2026-11-27, 2026-11-28"))
+  }
 }

@@ -29,4 +29,20 @@ import Testing
     #expect(fieldsMatch(try #require(controls.flatMap(\.facts).first)))
     #expect(fieldsMatch(try #require(controls.flatMap(\.artifacts).first)))
   }
+
+  @Test func everyPeriodViewModelFieldIsReachableFromTheTemplate() throws {
+    var failing = ReportFixtures.run()
+    failing.bundleName = "20261129T060000Z-00000001"
+    let summary = PeriodSummary(
+      records: [failing], from: "2026-11-28", to: "2026-11-29", criteria: [], verificationProblems: [],
+      generatedAt: Date(timeIntervalSince1970: 0))
+    let page = PeriodPage(summary, evidenceHref: "../../evidence/")
+    #expect(fieldsMatch(page))
+    let control = try #require(page.controls.first { !$0.exceptions.isEmpty })
+    #expect(fieldsMatch(control))
+    #expect(fieldsMatch(try #require(control.days.first)))
+    #expect(fieldsMatch(try #require(control.exceptions.first)))
+    #expect(fieldsMatch(try #require(page.criteria.first)))
+    #expect(fieldsMatch(try #require(page.waivers.first)))
+  }
 }

@@ -313,3 +313,76 @@ struct PeriodPage: Sendable {
     return String(format: "%.1f %%", rate * 100)
   }
 }
+
+// Key-path tables: a year of days per control is tens of thousands of lookups, too many for reflection.
+extension PeriodPage.Day: MustacheView {
+  static let fields: [String: PartialKeyPath<PeriodPage.Day> & Sendable] = [
+    "date": \PeriodPage.Day.date,
+    "status": \PeriodPage.Day.status,
+    "mark": \PeriodPage.Day.mark,
+  ]
+}
+
+extension PeriodPage.Exception: MustacheView {
+  static let fields: [String: PartialKeyPath<PeriodPage.Exception> & Sendable] = [
+    "date": \PeriodPage.Exception.date,
+    "status": \PeriodPage.Exception.status,
+    "detail": \PeriodPage.Exception.detail,
+    "bundle": \PeriodPage.Exception.bundle,
+    "href": \PeriodPage.Exception.href,
+  ]
+}
+
+extension PeriodPage.Control: MustacheView {
+  static let fields: [String: PartialKeyPath<PeriodPage.Control> & Sendable] = [
+    "id": \PeriodPage.Control.id,
+    "title": \PeriodPage.Control.title,
+    "criteria": \PeriodPage.Control.criteria,
+    "owner": \PeriodPage.Control.owner,
+    "passRate": \PeriodPage.Control.passRate,
+    "passDays": \PeriodPage.Control.passDays,
+    "evaluatedDays": \PeriodPage.Control.evaluatedDays,
+    "days": \PeriodPage.Control.days,
+    "exceptions": \PeriodPage.Control.exceptions,
+    "hasExceptions": \PeriodPage.Control.hasExceptions,
+  ]
+}
+
+extension PeriodPage.Criterion: MustacheView {
+  static let fields: [String: PartialKeyPath<PeriodPage.Criterion> & Sendable] = [
+    "criterion": \PeriodPage.Criterion.criterion,
+    "controls": \PeriodPage.Criterion.controls,
+    "evaluatedDays": \PeriodPage.Criterion.evaluatedDays,
+    "passDays": \PeriodPage.Criterion.passDays,
+    "exceptions": \PeriodPage.Criterion.exceptions,
+    "passRate": \PeriodPage.Criterion.passRate,
+  ]
+}
+
+extension PeriodPage.Waiver: MustacheView {
+  static let fields: [String: PartialKeyPath<PeriodPage.Waiver> & Sendable] = [
+    "id": \PeriodPage.Waiver.id,
+    "control": \PeriodPage.Waiver.control,
+    "state": \PeriodPage.Waiver.state,
+    "expires": \PeriodPage.Waiver.expires,
+    "justification": \PeriodPage.Waiver.justification,
+  ]
+}
+
+extension PeriodPage: MustacheView {
+  static let fields: [String: PartialKeyPath<PeriodPage> & Sendable] = [
+    "from": \PeriodPage.from,
+    "to": \PeriodPage.to,
+    "generatedAt": \PeriodPage.generatedAt,
+    "bundleCount": \PeriodPage.bundleCount,
+    "criteriaFilter": \PeriodPage.criteriaFilter,
+    "intact": \PeriodPage.intact,
+    "verificationProblems": \PeriodPage.verificationProblems,
+    "hasGaps": \PeriodPage.hasGaps,
+    "gaps": \PeriodPage.gaps,
+    "criteria": \PeriodPage.criteria,
+    "controls": \PeriodPage.controls,
+    "waivers": \PeriodPage.waivers,
+    "hasWaivers": \PeriodPage.hasWaivers,
+  ]
+}

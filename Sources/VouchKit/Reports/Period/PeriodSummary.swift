@@ -74,6 +74,9 @@ public struct PeriodSummary: Sendable, Codable, Hashable {
     // The latest run of each day speaks for that day.
     var latestByDay: [String: RunRecord] = [:]
     for run in runs { latestByDay[Verifier.day(of: run.bundleName)] = run }
+    let resultsByDay = latestByDay.mapValues { run in
+      Dictionary(run.results.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
     let selected = { (result: ControlResult) -> Bool in
       filter.isEmpty || result.criteria.contains { RunOptions.inCriteria($0, selected: filter) }
     }
@@ -85,7 +88,7 @@ public struct PeriodSummary: Sendable, Codable, Hashable {
       var dayRows: [Day] = []
       var exceptions: [Exception] = []
       for date in days {
-        guard let run = latestByDay[date], let result = run.results.first(where: { $0.id == id }) else {
+        guard let run = latestByDay[date], let result = resultsByDay[date]?[id] else {
           dayRows.append(Day(date: date, status: "missing", bundle: latestByDay[date]?.bundleName))
           continue
         }
