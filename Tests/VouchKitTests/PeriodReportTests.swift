@@ -71,7 +71,8 @@ import Testing
     #expect(web.days.filter { $0.status == "missing" }.map(\.date) == Self.missed.sorted().map(day))
 
     let api = try #require(controls["api"])
-    #expect(api.exceptions.map(\.status) == [.error, .error])
+    // The first night down is an error; by the second, the daily control has had no fresh evidence for too long.
+    #expect(api.exceptions.map(\.status) == [.error, .stale])
     #expect(api.exceptions.map(\.date) == Self.apiDown.sorted().map(day))
 
     // Reviewed on day 0 with a 30-day frequency: fresh through day 29, stale from day 30.
@@ -82,6 +83,8 @@ import Testing
     let cc71 = try #require(summary.criteria.first { $0.criterion == "CC7.1" })
     #expect(cc71.controls == ["policy", "web"])
     #expect(cc71.evaluatedDays == 114 && cc71.passDays == 81 && cc71.exceptions == 33)
+    let cc72 = try #require(summary.criteria.first { $0.criterion == "CC7.2" })
+    #expect(cc72.evaluatedDays == 57 && cc72.passDays == 55 && cc72.exceptions == 2)
 
     let schema = ReportFixtures.schema.deletingLastPathComponent().appendingPathComponent("vouch-period-1.xsd")
     let xmlErrors = XMLSchemaValidation.errors(in: try Data(contentsOf: files[1]), schema: schema)

@@ -48,17 +48,20 @@ public enum FactValue: Sendable, Hashable {
 
 extension FactValue: Codable {
   public init(from decoder: Decoder) throws {
+    // Strings are the most common facts, so they are tried first: every failed attempt costs a thrown error, which
+    // dominated reading a year of bundles back. JSON keeps the kinds apart (a number never decodes as a string or a
+    // boolean), so the order does not change what is decoded; Int before Double keeps integers integral.
     let container = try decoder.singleValueContainer()
     if container.decodeNil() {
       self = .null
-    } else if let value = try? container.decode(Bool.self) {
-      self = .boolean(value)
+    } else if let value = try? container.decode(String.self) {
+      self = .string(value)
     } else if let value = try? container.decode(Int.self) {
       self = .integer(value)
     } else if let value = try? container.decode(Double.self) {
       self = .number(value)
-    } else if let value = try? container.decode(String.self) {
-      self = .string(value)
+    } else if let value = try? container.decode(Bool.self) {
+      self = .boolean(value)
     } else if let value = try? container.decode([FactValue].self) {
       self = .list(value)
     } else {

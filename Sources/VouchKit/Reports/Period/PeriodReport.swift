@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Mustache
+import Synchronization
 
 /// `vouch report`: the period report an auditor reads for a SOC 2 Type 2 period, as HTML and XML.
 public struct PeriodReport: Sendable {
@@ -19,7 +20,19 @@ public struct PeriodReport: Sendable {
   ) throws -> (PeriodSummary, [URL]) {
     let store = BundleStore(directory: evidence)
     let verification = try Verifier().verify(evidence, key: key, from: from, to: to)
-    let records = try verification.bundles.map { name throws(EvidenceError) in try store.loadRecord(named: name) }
+    // Reading a year of results back is JSON decoding of hundreds of files: spread it over every core.
+    let names = verification.bundles
+    let loaded = Mutex([Int: Result<RunRecord, EvidenceError>]())
+    DispatchQueue.concurrentPerform(iterations: names.count) { index in
+      let result = Result { () throws(EvidenceError) -> RunRecord in try store.loadRecord(named: names[index]) }
+      loaded.withLock { $0[index] = result }
+    }
+    let records = try loaded.withLock { results in
+      try names.indices.map { index throws(EvidenceError) -> RunRecord in
+        guard let result = results[index] else { throw EvidenceError("bundle \(names[index]) was not read") }
+        return try result.get()
+      }
+    }
     let summary = PeriodSummary(
       records: records, from: Verifier.utcDay(from), to: Verifier.utcDay(to), criteria: criteria,
       verificationProblems: verification.problems.map(\.description), generatedAt: clock.now())

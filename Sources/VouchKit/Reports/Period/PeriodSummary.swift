@@ -87,15 +87,26 @@ public struct PeriodSummary: Sendable, Codable, Hashable {
       guard let latest = latestResult[id] else { return nil }
       var dayRows: [Day] = []
       var exceptions: [Exception] = []
-      for date in days {
+      // Evidence lives for the control's frequency: once a failing collector has left it without fresh evidence for
+      // longer than that, the day is stale rather than a one-off error.
+      let lifetimeDays = max(1, (Frequency(latest.frequency)?.seconds ?? 86_400) / 86_400)
+      var lastEvidence: Int?
+      for (index, date) in days.enumerated() {
         guard let run = latestByDay[date], let result = resultsByDay[date]?[id] else {
           dayRows.append(Day(date: date, status: "missing", bundle: latestByDay[date]?.bundleName))
           continue
         }
-        dayRows.append(Day(date: date, status: result.status.rawValue, bundle: run.bundleName))
-        if [.fail, .error, .stale, .waived].contains(result.status) {
-          exceptions.append(
-            Exception(date: date, status: result.status, bundle: run.bundleName, detail: Self.detail(of: result)))
+        var status = result.status
+        var detail = Self.detail(of: result)
+        if [.pass, .fail, .waived].contains(status) { lastEvidence = index }
+        if status == .error, index - (lastEvidence ?? -1) > lifetimeDays {
+          status = .stale
+          let since = lastEvidence.map { "since \(days[$0])" } ?? "in the period"
+          detail = "no fresh evidence \(since), longer than its frequency (\(latest.frequency)); \(detail)"
+        }
+        dayRows.append(Day(date: date, status: status.rawValue, bundle: run.bundleName))
+        if [.fail, .error, .stale, .waived].contains(status) {
+          exceptions.append(Exception(date: date, status: status, bundle: run.bundleName, detail: detail))
         }
       }
       let evaluated = dayRows.filter { ["pass", "fail", "error", "stale", "waived"].contains($0.status) }.count
