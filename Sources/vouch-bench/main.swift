@@ -17,7 +17,9 @@ let folder = URL(fileURLWithPath: arguments[1])
 let nights = arguments.count > 2 ? Int(arguments[2]) ?? 365 : 365
 let perNight = arguments.count > 3 ? Int(arguments[3]) ?? 50 : 50
 let evidence = folder.appendingPathComponent("evidence")
-let start = Timestamp.parse("2025-12-01T00:00:00Z")!
+guard let start = Timestamp.parse("2025-12-01T00:00:00Z"), let yearly = Frequency("yearly") else {
+  fatalError("the benchmark's fixed start date and frequency must parse")
+}
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
   let began = DispatchTime.now().uptimeNanoseconds
@@ -40,7 +42,7 @@ func makeHistory() async throws {
       ControlDefinition(
         id: String(format: "control-%03d", index), title: "Control \(index)", description: "Synthetic control",
         criteria: ["CC\(index % 9 + 1).\(index % 5 + 1)"], owner: "owner \(index % 7)", severity: .medium,
-        frequency: Frequency("yearly")!, enabled: true, target: nil,
+        frequency: yearly, enabled: true, target: nil,
         collector: CollectorInvocation(
           kind: FileCollector.kind, parameters: parameters, collector: try FileCollector(parameters: parameters)),
         expectations: [Expectation(fact: "size", op: .atLeast, operand: .integer(1))],

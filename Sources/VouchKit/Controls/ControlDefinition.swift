@@ -21,7 +21,16 @@ public enum Severity: String, Sendable, Codable, CaseIterable, Comparable {
   case low, medium, high, critical
 
   public static func < (lhs: Severity, rhs: Severity) -> Bool {
-    allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    lhs.rank < rhs.rank
+  }
+
+  private var rank: Int {
+    switch self {
+    case .low: return 0
+    case .medium: return 1
+    case .high: return 2
+    case .critical: return 3
+    }
   }
 }
 

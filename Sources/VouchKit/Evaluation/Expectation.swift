@@ -216,9 +216,6 @@ public enum Timestamp {
 
   /// `20261129T060000Z`, for folder names that sort chronologically.
   public static func compact(_ date: Date) -> String {
-    var calendar = Calendar(identifier: .gregorian)
-    calendar.timeZone = TimeZone(identifier: "UTC")!
-    let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-    return String(format: "%04d%02d%02dT%02d%02d%02dZ", c.year!, c.month!, c.day!, c.hour!, c.minute!, c.second!)
+    format(date).filter { $0 != "-" && $0 != ":" }
   }
 }

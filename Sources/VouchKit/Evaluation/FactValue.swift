@@ -29,7 +29,8 @@ public enum FactValue: Sendable, Hashable {
     case .null: return "null"
     case .list(let values): return "[" + values.map(\.quotedRendering).joined(separator: ", ") + "]"
     case .map(let entries):
-      return "{" + entries.keys.sorted().map { "\($0): \(entries[$0]!.quotedRendering)" }.joined(separator: ", ") + "}"
+      return "{" + entries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.quotedRendering)" }
+        .joined(separator: ", ") + "}"
     }
   }
 
