@@ -4,7 +4,7 @@ import Testing
 @testable import VouchKit
 
 /// Inputs of the `report-sla` collector beyond the main CSV export: the holidays file, a whole JSON document with
-/// `records_path`, Basic authentication and business hours through the collector.
+/// `records_path`, Basic authentication, business hours through the collector, and the separate updates file.
 @Suite struct ReportSLAInputTests {
   typealias Fixture = ReportSLACollectorTests
 
@@ -172,5 +172,99 @@ import Testing
     #expect(h1[5] == "0.500" && h1[6] == "within")
     let summary = try run.harness.text("summary.json")
     #expect(summary.contains("09:00-17:00"), "\(summary)")
+  }
+
+  static func updatesParameters(
+    _ run: Fixture.Run, _ extra: [String: ParameterValue] = [:]
+  ) throws -> [String: ParameterValue] {
+    // A relative path, resolved from the run's base directory.
+    try FileManager.default.copyItem(
+      at: Fixture.fixtures.appendingPathComponent("updates.csv"),
+      to: run.harness.bundle.appendingPathComponent("updates.csv"))
+    let updates: [String: ParameterValue] = [
+      "updates_file": .string("updates.csv"),
+      "updates_columns": .stringMap(["id": "Report", "at": "Updated at"]),
+    ]
+    return try Fixture.csvParameters(updates.merging(extra) { $1 })
+  }
+
+  @Test func updatesFileMergesTimestampsAndRejectsBadRowsAndUnknownIDs() async throws {
+    let run = try Fixture.Run()
+    let parameters = try Self.updatesParameters(run, ["store_raw_input": .boolean(true)])
+    let facts = try await Self.collect(parameters, run)
+    #expect(facts["reports_received"] == .integer(5))
+    // R-3 was silent for 12.167 business days; two updates split that into 4, 4 and 4.167.
+    #expect(facts["update_cadence_breaches"] == .integer(0))
+    #expect(Fixture.ids(facts["update_cadence_breach_ids"]).isEmpty)
+    let rows = try run.harness.text("reports.csv").split(separator: "\n")
+    let r3 = try #require(rows.first { $0.hasPrefix("R-3,") }).split(separator: ",", omittingEmptySubsequences: false)
+    #expect(r3[13] == "4.167")
+    #expect(r3[16] == "timestamp-without-offset")
+    #expect(facts["timestamps_without_offset"] == .integer(2))
+    let hint = RecordValidator.timestampHint
+    #expect(
+      facts["rejected_row_reasons"]
+        == .list(
+          [
+            "updates.csv row 7: id: missing or empty (required)",
+            "updates.csv row 8 (id R-2): at: 'soon' is not a timestamp (\(hint))",
+            "updates.csv row 9: has 2 fields; the header has 3 (unquoted comma or line break?)",
+            "updates.csv row 4 (id R-1): at: 2026-03-01T09:00:00Z is before received_at 2026-03-02T09:00:00Z (row 2)",
+            "row 6 (id R-5): received_at: 'yesterday' is not a timestamp (\(hint))",
+            "row 7 (id R-6): first_response_at: 2026-03-15T09:00:00Z is before received_at 2026-03-16T09:00:00Z",
+            "row 8 (id R-1): id: duplicates row 2",
+            "row 9 (id R-7): credit: 'maybe' is neither credit nor anonymous (also accepted: yes/no, true/false)",
+            "row 12: has 3 fields; the header has 11 (unquoted comma or line break?)",
+            "row 13: id: missing or empty (required)",
+            "updates.csv row 5 (id R-99): id: no report 'R-99' in the export",
+            "updates.csv row 6 (id R-5): id: report 'R-5' was rejected (row 6)",
+          ].map(FactValue.string)))
+    #expect(facts["rejected_rows"] == .integer(12))
+    #expect(try run.harness.text("rejected.csv").split(separator: "\n").count == 13)
+
+    let updates = Fixture.fixtures.appendingPathComponent("updates.csv")
+    let digest = try Digest.sha256(fileAt: updates)
+    let input = try JSONSerialization.jsonObject(with: Data(contentsOf: run.harness.file("input.json")))
+    let recorded = try #require((input as? [String: Any])?["updatesFile"] as? [String: Any])
+    #expect(recorded["source"] as? String == "updates.csv")
+    #expect(recorded["sha256"] as? String == digest.digest && recorded["size"] as? Int == digest.size)
+    let export = try Digest.sha256(fileAt: Fixture.fixtures.appendingPathComponent("tracker-export.csv"))
+    #expect(facts["input_sha256"] == .string(export.digest))
+    let copy = try #require(run.harness.artifacts.records.first { $0.path.hasSuffix("/raw-updates") })
+    #expect(copy.sha256 == digest.digest)
+  }
+
+  @Test func updatesFileProblemsNameTheFileOrTheParameter() async throws {
+    let run = try Fixture.Run()
+    var parameters = try Self.updatesParameters(run)
+    parameters["updates_columns"] = .stringMap(["id": "Report", "at": "When"])
+    await #expect {
+      _ = try await Self.collect(parameters, run)
+    } throws: {
+      "\($0)".contains("updates.csv (updates_file): the header has no column 'When' (mapped to at); columns: Report")
+    }
+
+    func problem(_ change: [String: ParameterValue?]) throws -> String? {
+      var values = try Fixture.csvParameters()
+      for (key, value) in change { values[key] = value }
+      do {
+        _ = try ReportSLACollector(parameters: Parameters(values))
+        return nil
+      } catch {
+        return error.description
+      }
+    }
+    #expect(try problem(["updates_file": .string("u.csv")])?.hasPrefix("updates_columns: map id and at") == true)
+    #expect(
+      try problem(["updates_file": .string("u.csv"), "updates_columns": .stringMap(["id": "Report"])])?
+        .hasPrefix("updates_columns: map at to a column") == true)
+    #expect(
+      try problem(["updates_file": .string("u.csv"), "updates_columns": .stringMap(["id": "a", "at": "b", "by": "c"])])?
+        .hasPrefix("updates_columns: 'by' is not a key") == true)
+    #expect(
+      try problem(["updates_columns": .stringMap(["id": "a", "at": "b"])])?
+        .hasPrefix("updates_columns: is only used with `updates_file`") == true)
+    #expect(
+      try problem(["updates_file": .string("u.csv"), "updates_columns": .stringMap(["id": "a", "at": "b"])]) == nil)
   }
 }
