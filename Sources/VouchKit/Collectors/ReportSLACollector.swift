@@ -110,7 +110,9 @@ public struct ReportSLACollector: Collector {
       "Resolved reports owed credit whose name is not on the acknowledgments page (only with acknowledgments_url).",
       evidence: [acknowledgmentsArtifact]),
     FactSpec("missing_acknowledgment_ids", .stringList, "Their ids.", evidence: [acknowledgmentsArtifact]),
-    FactSpec("rejected_rows", .integer, "Records that could not be used.", evidence: [rejectedArtifact]),
+    FactSpec(
+      "rejected_rows", .integer, "Records of the export or the updates file that could not be used.",
+      evidence: [rejectedArtifact]),
     FactSpec("rejected_row_reasons", .stringList, "Location, id and every reason, per rejected record.",
       evidence: [rejectedArtifact]),
     FactSpec("timestamps_without_offset", .integer, "Measured reports with a timestamp read in the team's zone.",
@@ -694,8 +696,7 @@ extension ReportSLACollector {
 
   private func writeArtifacts(
     run: inout ReportSLARun, parts: [InputPart], digest: (sha256: String, size: Int), updates: InputPart?,
-    window: Range<Double>,
-    calendar: BusinessCalendar, acknowledgments: AcknowledgmentsPage?, context: CollectionContext
+    window: Range<Double>, calendar: BusinessCalendar, acknowledgments: AcknowledgmentsPage?, context: CollectionContext
   ) throws -> CollectorOutput {
     let artifacts = context.artifacts
     let tables = try run.finish()
