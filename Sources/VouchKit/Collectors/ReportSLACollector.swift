@@ -33,6 +33,11 @@ public struct ReportSLACollector: Collector {
       "Field → CSV column or JSON path: id and received_at required; first_response_at, updates, resolved_at, "
         + "disclosed_at, severity, state, reporter, credit_name, credit optional. hackerone has defaults."),
     ParameterSpec("records_path", .string, "format json: dotted path to the list of records (default: the document)."),
+    ParameterSpec(
+      "updates_file", .string,
+      "CSV of update timestamps, one row per update, merged with any `updates` column (relative to where vouch runs)."),
+    ParameterSpec(
+      "updates_columns", .stringMap, "With updates_file: id → column of the report id, at → column of its timestamp."),
     ParameterSpec("time_zone", .string, required: true, "IANA time zone of the responding team, e.g. Europe/Berlin."),
     ParameterSpec("weekend", .stringList, default: "[saturday, sunday]", "Weekdays that are never business days."),
     ParameterSpec("holidays", .stringList, "Dates (2026-12-25) that are not business days."),
@@ -105,7 +110,9 @@ public struct ReportSLACollector: Collector {
       "Resolved reports owed credit whose name is not on the acknowledgments page (only with acknowledgments_url).",
       evidence: [acknowledgmentsArtifact]),
     FactSpec("missing_acknowledgment_ids", .stringList, "Their ids.", evidence: [acknowledgmentsArtifact]),
-    FactSpec("rejected_rows", .integer, "Records that could not be used.", evidence: [rejectedArtifact]),
+    FactSpec(
+      "rejected_rows", .integer, "Records of the export or the updates file that could not be used.",
+      evidence: [rejectedArtifact]),
     FactSpec("rejected_row_reasons", .stringList, "Location, id and every reason, per rejected record.",
       evidence: [rejectedArtifact]),
     FactSpec("timestamps_without_offset", .integer, "Measured reports with a timestamp read in the team's zone.",
@@ -117,6 +124,8 @@ public struct ReportSLACollector: Collector {
   let format: Format
   let mapping: [ReportField: String]
   let recordsPath: [String]
+  let updatesFile: String?
+  let updatesColumns: UpdatesColumns?
   let calendar: BusinessCalendar
   let holidaysFile: String?
   let window: Window
@@ -161,6 +170,8 @@ public struct ReportSLACollector: Collector {
     }
     self.mapping = mapping
     recordsPath = (parameters.string("records_path") ?? "").split(separator: ".").map(String.init)
+    updatesFile = parameters.string("updates_file")
+    updatesColumns = try Self.parseUpdatesColumns(parameters.stringMap("updates_columns"), file: updatesFile)
 
     let zoneName = try parameters.requiredString("time_zone")
     guard let zone = TimeZone(identifier: zoneName) else {
@@ -245,6 +256,35 @@ public struct ReportSLACollector: Collector {
     guard maxPages > 0 else { throw ParameterError("max_pages", "must be 1 or more") }
   }
 
+  /// The two columns of the updates file, checked here so `vouch validate` catches an incomplete mapping.
+  private static func parseUpdatesColumns(
+    _ map: [String: String]?, file: String?
+  ) throws(ParameterError) -> UpdatesColumns? {
+    guard file != nil else {
+      guard map == nil else { throw ParameterError("updates_columns", "is only used with `updates_file`") }
+      return nil
+    }
+    let map = map ?? [:]
+    if let unknown = map.keys.sorted().first(where: { $0 != "id" && $0 != "at" }) {
+      throw ParameterError("updates_columns", "'\(unknown)' is not a key; keys: id, at")
+    }
+    let missing = ["id", "at"].filter { map[$0] == nil }
+    guard missing.isEmpty else {
+      throw ParameterError(
+        "updates_columns", "map \(missing.joined(separator: " and ")) to a column of updates_file (keys: id, at)")
+    }
+    for (key, value) in map where value.trimmingCharacters(in: .whitespaces).isEmpty {
+      throw ParameterError("updates_columns", "\(key) maps to an empty column name")
+    }
+    return UpdatesColumns(id: map["id"] ?? "", at: map["at"] ?? "")
+  }
+
+  /// Column names of the updates file.
+  struct UpdatesColumns: Sendable {
+    let id: String
+    let at: String
+  }
+
   private static func checkURL(_ text: String, _ parameter: String) throws(ParameterError) {
     guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
       scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty
@@ -274,6 +314,16 @@ public struct ReportSLACollector: Collector {
       window: window, calendar: calendar, targets: targets, now: now, pseudonymizer: pseudonymizer,
       acknowledgments: acknowledgments, reportsURL: try artifacts.url(for: Self.reportsArtifact),
       rejectedURL: try artifacts.url(for: Self.rejectedArtifact))
+
+    var updatesPart: InputPart?
+    if let updatesFile, let updatesColumns {
+      let file = URL(fileURLWithPath: updatesFile, relativeTo: context.baseDirectory).standardizedFileURL
+      updatesPart = try readUpdates(file, columns: updatesColumns, run: &run)
+      if storeRawInput {
+        try artifacts.copy(
+          from: file, as: "raw-updates", mediaType: "application/octet-stream", summary: "raw updates file as read")
+      }
+    }
 
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vouch-report-sla-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -315,6 +365,7 @@ public struct ReportSLACollector: Collector {
         from: file, as: "raw-input-1", mediaType: "application/octet-stream",
         summary: "raw export as read (holds reporter identities)")
     }
+    try run.finishUpdates()
     var digest = (sha256: parts.first?.sha256 ?? "", size: parts.first?.size ?? 0)
     if parts.count > 1 {
       var chain = HashingByteReaderChain()
@@ -322,8 +373,8 @@ public struct ReportSLACollector: Collector {
       digest = chain.result
     }
     return try writeArtifacts(
-      run: &run, parts: parts, digest: digest, window: window, calendar: calendar, acknowledgments: acknowledgments,
-      context: context)
+      run: &run, parts: parts, digest: digest, updates: updatesPart, window: window, calendar: calendar,
+      acknowledgments: acknowledgments, context: context)
   }
 
   /// One input file's digest, for `input.json`.
@@ -358,6 +409,43 @@ public struct ReportSLACollector: Collector {
 }
 
 extension ReportSLACollector {
+  /// Reads the updates file into the run before the export streams, rejecting bad rows with their reasons.
+  private func readUpdates(
+    _ file: URL, columns: UpdatesColumns, run: inout ReportSLARun
+  ) throws -> InputPart {
+    let label = file.lastPathComponent
+    var bytes = try HashingByteReader(path: file.path)
+    defer { bytes.close() }
+    var csv = CSVRecordReader(bytes)
+    var header: [String] = []
+    guard try csv.next(into: &header) else {
+      throw ReportSLAError("\(label) (updates_file) is empty; expected a CSV header row")
+    }
+    var indexes: [Int] = []
+    for (key, name) in [("id", columns.id), ("at", columns.at)] {
+      guard let index = header.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == name }) else {
+        throw ReportSLAError(
+          "\(label) (updates_file): the header has no column '\(name)' (mapped to \(key)); columns: "
+            + header.joined(separator: ", "))
+      }
+      indexes.append(index)
+    }
+    var fields: [String] = []
+    while try csv.next(into: &fields) {
+      let location = RecordLocation(unit: .row, number: csv.recordNumber, file: label)
+      guard fields.count == header.count else {
+        try run.reject(
+          RejectedRecord(
+            location: location, id: nil,
+            reasons: ["has \(fields.count) fields; the header has \(header.count) (unquoted comma or line break?)"]))
+        continue
+      }
+      try run.addUpdate(id: fields[indexes[0]], at: fields[indexes[1]], location: location)
+    }
+    bytes = try csv.finish()
+    return InputPart(source: label, sha256: bytes.digest, size: bytes.size)
+  }
+
   /// Streams one input file through the run; returns its digest and, for HackerOne pages, `links.next`.
   private func read(
     _ file: URL, label: String, page: Int?, run: inout ReportSLARun
@@ -593,6 +681,8 @@ extension ReportSLACollector {
     let sha256: String
     let size: Int
     let parts: [InputPart]
+    /// The `updates_file`, hashed like the export so an auditor can match it too.
+    let updatesFile: InputPart?
     let rawCopyStored: Bool
   }
 
@@ -605,8 +695,8 @@ extension ReportSLACollector {
   }
 
   private func writeArtifacts(
-    run: inout ReportSLARun, parts: [InputPart], digest: (sha256: String, size: Int), window: Range<Double>,
-    calendar: BusinessCalendar, acknowledgments: AcknowledgmentsPage?, context: CollectionContext
+    run: inout ReportSLARun, parts: [InputPart], digest: (sha256: String, size: Int), updates: InputPart?,
+    window: Range<Double>, calendar: BusinessCalendar, acknowledgments: AcknowledgmentsPage?, context: CollectionContext
   ) throws -> CollectorOutput {
     let artifacts = context.artifacts
     let tables = try run.finish()
@@ -623,7 +713,7 @@ extension ReportSLACollector {
       Self.inputArtifact,
       data: try BundleJSON.encode(
         InputRecord(
-          format: format.rawValue, sha256: digest.sha256, size: digest.size, parts: parts,
+          format: format.rawValue, sha256: digest.sha256, size: digest.size, parts: parts, updatesFile: updates,
           rawCopyStored: storeRawInput)),
       mediaType: "application/json", summary: "SHA-256 and size of the exact input, to match against the source system")
     if let acknowledgments {

@@ -46,8 +46,9 @@ enum RawValue: Sendable {
   case wrongType(String)
 }
 
-/// Where a record came from, for messages an operator can act on (`row 12`, `line 7`, `page 2 record 3`).
-/// Kept as numbers and rendered only when a message needs it: a million rows must not each format a string.
+/// Where a record came from, for messages an operator can act on (`row 12`, `line 7`, `page 2 record 3`,
+/// `updates.csv row 4`). Kept as numbers and rendered only when a message needs it: a million rows must not each
+/// format a string.
 struct RecordLocation: Sendable, CustomStringConvertible {
   enum Unit: String, Sendable {
     case row, line, record
@@ -56,9 +57,11 @@ struct RecordLocation: Sendable, CustomStringConvertible {
   let unit: Unit
   let number: Int
   var page: Int?
+  /// Set for a secondary input (the updates file), so its rows are not mistaken for rows of the export.
+  var file: String?
 
   var description: String {
-    "\(page.map { "page \($0) " } ?? "")\(unit.rawValue) \(number)"
+    "\(file.map { "\($0) " } ?? "")\(page.map { "page \($0) " } ?? "")\(unit.rawValue) \(number)"
   }
 }
 

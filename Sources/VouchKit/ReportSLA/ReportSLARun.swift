@@ -23,6 +23,18 @@ struct ReportSLARun {
   private(set) var outsideWindow = 0
   private(set) var rejectedCount = 0
   private(set) var rejectedReasons: [String] = []
+  /// Timestamps from `updates_file` by report id, waiting for their report in the export. Loaded whole before the
+  /// export streams: an updates file holds a few rows per report, far less than the export itself.
+  private var pendingUpdates: [String: [FileUpdate]] = [:]
+  /// Where a report with pending updates was rejected, to say why its updates found no report.
+  private var rejectedReportsWithUpdates: [String: RecordLocation] = [:]
+
+  /// One valid row of the updates file.
+  struct FileUpdate {
+    let at: Double
+    let location: RecordLocation
+    let withoutOffset: Bool
+  }
 
   init(
     window: Range<Double>, calendar: BusinessCalendar, targets: SLATargets, now: Double,
@@ -50,10 +62,53 @@ struct ReportSLARun {
     try rejectedTable.row([rejection.location.description, rejection.id ?? "", rejection.reasons.joined(separator: "; ")])
   }
 
+  /// Validates one row of the updates file like a row of the export: a missing id or timestamp, or one that does not
+  /// parse, rejects the row with every reason.
+  mutating func addUpdate(id rawID: String, at rawAt: String, location: RecordLocation) throws(ReportSLAError) {
+    let id = ASCIITrim.trim(rawID)
+    let text = ASCIITrim.trim(rawAt)
+    var reasons: [String] = []
+    if id.isEmpty { reasons.append("id: missing or empty (required)") }
+    var parsed: (at: Double, withoutOffset: Bool)?
+    if text.isEmpty {
+      reasons.append("at: missing or empty (required)")
+    } else {
+      switch ParsedTimestamp.parse(text) {
+      case .instant(let value)?: parsed = (value, false)
+      case .local(let day, let seconds)?: parsed = (table.instant(localDay: day, seconds: seconds), true)
+      case nil: reasons.append("at: '\(text)' is not a timestamp (\(RecordValidator.timestampHint))")
+      }
+    }
+    guard reasons.isEmpty, let parsed else {
+      try reject(RejectedRecord(location: location, id: id.isEmpty ? nil : id, reasons: reasons))
+      return
+    }
+    pendingUpdates[id, default: []].append(
+      FileUpdate(at: parsed.at, location: location, withoutOffset: parsed.withoutOffset))
+  }
+
+  /// Rejects every update row whose report never arrived: the id is not in the export, or its report was rejected.
+  mutating func finishUpdates() throws(ReportSLAError) {
+    let leftovers = pendingUpdates.flatMap { id, updates in updates.map { (id, $0) } }
+      .sorted { $0.1.location.number < $1.1.location.number }
+    pendingUpdates = [:]
+    for (id, update) in leftovers {
+      let reason =
+        rejectedReportsWithUpdates[id].map { "id: report '\(id)' was rejected (\($0))" }
+        ?? "id: no report '\(id)' in the export"
+      try reject(RejectedRecord(location: update.location, id: id, reasons: [reason]))
+    }
+  }
+
   mutating func consume(_ values: [RawValue], at location: RecordLocation) throws(ReportSLAError) {
-    let report: ReportRecord
+    var report: ReportRecord
     switch validator.validate(values, at: location, table: &table) {
     case .failure(let rejection):
+      if !pendingUpdates.isEmpty, let id = rejection.id, pendingUpdates[id] != nil,
+        rejectedReportsWithUpdates[id] == nil
+      {
+        rejectedReportsWithUpdates[id] = location
+      }
       try reject(rejection)
       return
     case .success(let record): report = record
@@ -63,6 +118,9 @@ struct ReportSLARun {
       return
     }
     seen[report.id] = location
+    if !pendingUpdates.isEmpty, let updates = pendingUpdates.removeValue(forKey: report.id) {
+      try merge(updates, into: &report, at: location)
+    }
     guard window.contains(report.received) else {
       outsideWindow += 1
       return
@@ -88,6 +146,28 @@ struct ReportSLARun {
     reports.text(report.wantsCredit ? "credit" : "anonymous")
     reports.text(report.withoutOffset ? "timestamp-without-offset" : "")
     try reports.endRow()
+  }
+
+  /// Adds the updates file's timestamps to a report's own; one before the report's receipt rejects that update row,
+  /// as it would reject the report if it were in the export's `updates` column.
+  private mutating func merge(
+    _ updates: [FileUpdate], into report: inout ReportRecord, at location: RecordLocation
+  ) throws(ReportSLAError) {
+    for update in updates {
+      guard update.at >= report.received else {
+        try reject(
+          RejectedRecord(
+            location: update.location, id: report.id,
+            reasons: [
+              "at: \(UTCFormat.string(update.at)) is before received_at \(UTCFormat.string(report.received)) "
+                + "(\(location))"
+            ]))
+        continue
+      }
+      report.updates.append(update.at)
+      if update.withoutOffset { report.withoutOffset = true }
+    }
+    report.updates.sort()
   }
 
   /// Closes both tables and returns their digests and sizes.

@@ -20,9 +20,12 @@ struct CollectorHarness {
     bundle = try TestScratch.makeDirectory("bundle")
     let bundlePath = "controls/\(Self.controlID)"
     artifacts = ArtifactSink(directory: bundle.appendingPathComponent(bundlePath), bundlePath: bundlePath)
+    // A directory URL, as `vouch run` passes for the existing working directory: relative paths resolve inside it
+    // rather than beside it.
     context = CollectionContext(
       controlID: Self.controlID, artifacts: artifacts, http: http, clock: clock,
-      redactor: Redactor(secrets: secrets), logger: Logger(label: "vouch.tests"), baseDirectory: bundle)
+      redactor: Redactor(secrets: secrets), logger: Logger(label: "vouch.tests"),
+      baseDirectory: URL(fileURLWithPath: bundle.path, isDirectory: true))
   }
 
   /// The file behind an artifact name.
