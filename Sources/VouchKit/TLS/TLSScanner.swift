@@ -379,9 +379,11 @@ private struct ProbePlan: Sendable {
   }
 
   func request(_ version: TLSVersion?, _ purpose: ProbeRequest.Purpose = .handshake) -> ProbeRequest {
-    ProbeRequest(
+    var request = ProbeRequest(
       target: target, purpose: purpose, version: version, cipherList: legacySuites, tls13Suites: tls13Suites,
       groups: groups, connectTimeout: connectTimeout)
+    if case .handshake = purpose, let version, version < .tls1_3 { request.stopAtKeyExchange = true }
+    return request
   }
 }
 
@@ -414,6 +416,7 @@ private actor ProbeLog {
         dhSizes.append(bits)
       }
       if negotiated.status != 0 { details["status"] = String(negotiated.status) }
+      if negotiated.stoppedAtKeyExchange { details["handshake"] = "stopped after ServerKeyExchange" }
       if let version = negotiated.version, version < .tls1_3 {
         legacy.append(negotiated)
         details["secure_renegotiation"] = String(negotiated.secureRenegotiation)
