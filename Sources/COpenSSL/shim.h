@@ -61,7 +61,7 @@ static inline int vouch_ssl_handshake_done(int where) { return (where & SSL_CB_H
    DHE key (SSL_SECOP_TMP_DH) or ECDHE group (SSL_SECOP_CURVE_CHECK) while the client processes ServerKeyExchange, before
    the client generates its own key. The default callback still decides; when it allows, `record` receives the group's
    NID (ECDHE) or the DH key's bits (DHE) and the callback refuses, which ends the handshake with an alert. */
-typedef void (*vouch_ske_record)(const SSL *ssl, void *probe, int nid, int dh_bits);
+typedef void (*vouch_ske_record)(const SSL *ssl, void *probe, int nid, int dh_bits, int at_certificate);
 typedef int (*vouch_security_cb)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
 struct vouch_ske_stop {
   vouch_security_cb fallback;
@@ -102,17 +102,34 @@ static inline int vouch_ske_security(const SSL *ssl, const SSL_CTX *ctx, int op,
   int allowed = stop->fallback == NULL ? 1 : stop->fallback(ssl, ctx, op, bits, nid, other, NULL);
   if (!allowed || ssl == NULL || SSL_get_state(ssl) != TLS_ST_CR_KEY_EXCH) return allowed;
   if (op == SSL_SECOP_TMP_DH && other != NULL) {
-    stop->record(ssl, stop->probe, 0, EVP_PKEY_get_bits((EVP_PKEY *)other));
+    stop->record(ssl, stop->probe, 0, EVP_PKEY_get_bits((EVP_PKEY *)other), 0);
     return 0;
   }
   if (op == SSL_SECOP_CURVE_CHECK) {
-    stop->record(ssl, stop->probe, nid, 0);
+    stop->record(ssl, stop->probe, nid, 0, 0);
     return 0;
   }
   return allowed;
 }
+/* Suites without an ephemeral key exchange (RSA key transport) send no ServerKeyExchange: such a probe stops when the
+   client reaches the server's certificate, where ServerHello has been read, and so skips the server's private-key
+   operation. The chain is not verified (only the inspecting probe needs it); other suites continue to their
+   ServerKeyExchange. */
+static inline int vouch_ske_certificate(X509_STORE_CTX *store, void *arg) {
+  struct vouch_ske_stop *stop = arg;
+  SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+  if (stop == NULL || ssl == NULL || SSL_version(ssl) >= TLS1_3_VERSION) return 1;
+  const SSL_CIPHER *cipher = SSL_get_pending_cipher(ssl);
+  if (cipher == NULL) return 1;
+  int kx = SSL_CIPHER_get_kx_nid(cipher);
+  if (kx == NID_kx_dhe || kx == NID_kx_ecdhe) return 1;
+  stop->record(ssl, stop->probe, 0, 0, 1);
+  return 0;
+}
 /* `stop` must outlive the handshake; its fallback is the context's current (default) callback. */
 static inline void vouch_ssl_ctx_stop_at_key_exchange(SSL_CTX *ctx, struct vouch_ske_stop *stop) {
+  SSL_CTX_set_cert_verify_callback(ctx, vouch_ske_certificate, stop);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
   stop->fallback = SSL_CTX_get_security_callback(ctx);
   SSL_CTX_set_security_callback(ctx, vouch_ske_security);
   SSL_CTX_set0_security_ex_data(ctx, stop);

@@ -90,8 +90,9 @@ struct ProbeRequest: Sendable {
   /// OpenSSL group names (`CURLOPT_SSL_EC_CURVES`).
   var groups: String?
   var connectTimeout: Double
-  /// A TLS ≤ 1.2 handshake ends once the server's key exchange is read: the server has then chosen and committed to
-  /// the version, suite and group, and the client's own key generation (~7 ms for 2048-bit DHE) is skipped.
+  /// A TLS ≤ 1.2 handshake ends once the server's key exchange is read (at its certificate for suites without one):
+  /// the server has then chosen and committed to the version, suite and group, and the client's own key generation
+  /// (~7 ms for 2048-bit DHE) and the server's RSA decryption are skipped.
   var stopAtKeyExchange = false
 
   /// What the probe offered, for the scan record.
@@ -119,8 +120,9 @@ struct Negotiated: Sendable {
   var inspection: Inspection?
   var headers: [HTTPHeader]
   var status: Int
-  /// The client ended the handshake itself after reading the server's key exchange.
-  var stoppedAtKeyExchange = false
+  /// Where the client ended the handshake itself: after the server's key exchange, or at its certificate for a suite
+  /// without one; `nil` for a completed handshake.
+  var stoppedAfter: String?
 }
 
 /// Session properties and the chain, read from the one handshake that inspects.
@@ -308,7 +310,7 @@ private final class ProbeSession {
     let detail = String(cString: errorBuffer)
     let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
     // A probe that stopped after the server's key exchange ends with an alert the client sent itself.
-    if code != CURLE_OK, let negotiated = completed, negotiated.stoppedAtKeyExchange { return .accepted(negotiated) }
+    if code != CURLE_OK, let negotiated = completed, negotiated.stoppedAfter != nil { return .accepted(negotiated) }
     if code != CURLE_OK { return Self.classify(code, message, request.target) }
 
     guard var negotiated = completed else {
@@ -330,7 +332,7 @@ private final class ProbeSession {
 
   /// Called by the security callback while the client reads the server's key exchange, just before it stops the
   /// handshake: the suite is the one ServerHello chose, the group or DH size the one the server sent.
-  fileprivate func keyExchangeRead(_ ssl: OpaquePointer, nid: Int32, dhBits: Int32) {
+  fileprivate func keyExchangeRead(_ ssl: OpaquePointer, nid: Int32, dhBits: Int32, atCertificate: Bool) {
     guard completed == nil, let stop else { return }
     let suite = vouch_ssl_pending_cipher(ssl).flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) } ?? ""
     var group = ""
@@ -343,7 +345,7 @@ private final class ProbeSession {
       suite: suite, group: group, dhBits: dhBits > 0 ? Int(dhBits) : nil,
       secureRenegotiation: stop.pointee.renegotiation_info != 0,
       extendedMasterSecret: stop.pointee.extended_master_secret != 0, inspection: nil, headers: [], status: 0,
-      stoppedAtKeyExchange: true)
+      stoppedAfter: atCertificate ? "Certificate" : "ServerKeyExchange")
   }
 
   /// Reads the session on this thread while libcurl still holds the connection open.
@@ -474,10 +476,11 @@ private func probeInfoCallback(_ ssl: OpaquePointer?, _ where: Int32, _ ret: Int
 }
 
 private func probeKeyExchangeCallback(
-  _ ssl: OpaquePointer?, _ probe: UnsafeMutableRawPointer?, _ nid: Int32, _ dhBits: Int32
+  _ ssl: OpaquePointer?, _ probe: UnsafeMutableRawPointer?, _ nid: Int32, _ dhBits: Int32, _ atCertificate: Int32
 ) {
   guard let ssl, let probe else { return }
-  Unmanaged<ProbeSession>.fromOpaque(probe).takeUnretainedValue().keyExchangeRead(ssl, nid: nid, dhBits: dhBits)
+  Unmanaged<ProbeSession>.fromOpaque(probe).takeUnretainedValue().keyExchangeRead(
+    ssl, nid: nid, dhBits: dhBits, atCertificate: atCertificate != 0)
 }
 
 private func probeHeader(

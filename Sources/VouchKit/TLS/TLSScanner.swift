@@ -432,7 +432,7 @@ private actor ProbeLog {
         dhSizes.append(bits)
       }
       if negotiated.status != 0 { details["status"] = String(negotiated.status) }
-      if negotiated.stoppedAtKeyExchange { details["handshake"] = "stopped after ServerKeyExchange" }
+      if let stage = negotiated.stoppedAfter { details["handshake"] = "stopped after \(stage)" }
       if let version = negotiated.version, version < .tls1_3 {
         legacy.append(negotiated)
         details["secure_renegotiation"] = String(negotiated.secureRenegotiation)
