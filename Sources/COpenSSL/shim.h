@@ -57,6 +57,88 @@ static inline void vouch_ssl_ctx_set_info_callback(SSL_CTX *ctx, vouch_ssl_info_
 }
 static inline int vouch_ssl_handshake_done(int where) { return (where & SSL_CB_HANDSHAKE_DONE) != 0; }
 
+/* Stopping a TLS <= 1.2 probe once the server's key exchange has been read: the security callback sees the server's
+   DHE key (SSL_SECOP_TMP_DH) or ECDHE group (SSL_SECOP_CURVE_CHECK) while the client processes ServerKeyExchange, before
+   the client generates its own key. The default callback still decides; when it allows, `record` receives the group's
+   NID (ECDHE) or the DH key's bits (DHE) and the callback refuses, which ends the handshake with an alert. */
+typedef void (*vouch_ske_record)(const SSL *ssl, void *probe, int nid, int dh_bits, int at_certificate);
+typedef int (*vouch_security_cb)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
+struct vouch_ske_stop {
+  vouch_security_cb fallback;
+  vouch_ske_record record;
+  void *probe;
+  /* From the ServerHello's extensions (RFC 5746 renegotiation_info, RFC 7627 extended_master_secret): OpenSSL only
+     reports them once the handshake is over. */
+  int renegotiation_info;
+  int extended_master_secret;
+};
+static inline void vouch_ske_message(int write_p, int version, int content_type, const void *buf, size_t len,
+                                     SSL *ssl, void *arg) {
+  struct vouch_ske_stop *stop = arg;
+  const unsigned char *p = buf;
+  if (stop == NULL || write_p || content_type != SSL3_RT_HANDSHAKE || len < 4 || p[0] != SSL3_MT_SERVER_HELLO) return;
+  size_t end = 4 + (((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3]);
+  if (end > len) return;
+  size_t at = 4 + 2 + 32; /* type and length, version, random */
+  if (at + 1 > end) return;
+  at += 1 + p[at];       /* session id */
+  at += 2 + 1;           /* cipher suite, compression */
+  if (at + 2 > end) return;
+  size_t extensions = at + 2 + (((size_t)p[at] << 8) | p[at + 1]);
+  at += 2;
+  if (extensions > end) return;
+  while (at + 4 <= extensions) {
+    unsigned type = ((unsigned)p[at] << 8) | p[at + 1];
+    size_t length = ((size_t)p[at + 2] << 8) | p[at + 3];
+    if (type == 0xff01) stop->renegotiation_info = 1;
+    if (type == 0x0017) stop->extended_master_secret = 1;
+    at += 4 + length;
+  }
+}
+static inline int vouch_ske_security(const SSL *ssl, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
+                                     void *ex) {
+  struct vouch_ske_stop *stop = ex;
+  if (stop == NULL) return 1;
+  int allowed = stop->fallback == NULL ? 1 : stop->fallback(ssl, ctx, op, bits, nid, other, NULL);
+  if (!allowed || ssl == NULL || SSL_get_state(ssl) != TLS_ST_CR_KEY_EXCH) return allowed;
+  if (op == SSL_SECOP_TMP_DH && other != NULL) {
+    stop->record(ssl, stop->probe, 0, EVP_PKEY_get_bits((EVP_PKEY *)other), 0);
+    return 0;
+  }
+  if (op == SSL_SECOP_CURVE_CHECK) {
+    stop->record(ssl, stop->probe, nid, 0, 0);
+    return 0;
+  }
+  return allowed;
+}
+/* Suites without an ephemeral key exchange (RSA key transport) send no ServerKeyExchange: such a probe stops when the
+   client reaches the server's certificate, where ServerHello has been read, and so skips the server's private-key
+   operation. The chain is not verified (only the inspecting probe needs it); other suites continue to their
+   ServerKeyExchange. */
+static inline int vouch_ske_certificate(X509_STORE_CTX *store, void *arg) {
+  struct vouch_ske_stop *stop = arg;
+  SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
+  if (stop == NULL || ssl == NULL || SSL_version(ssl) >= TLS1_3_VERSION) return 1;
+  const SSL_CIPHER *cipher = SSL_get_pending_cipher(ssl);
+  if (cipher == NULL) return 1;
+  int kx = SSL_CIPHER_get_kx_nid(cipher);
+  if (kx == NID_kx_dhe || kx == NID_kx_ecdhe) return 1;
+  stop->record(ssl, stop->probe, 0, 0, 1);
+  return 0;
+}
+/* `stop` must outlive the handshake; its fallback is the context's current (default) callback. */
+static inline void vouch_ssl_ctx_stop_at_key_exchange(SSL_CTX *ctx, struct vouch_ske_stop *stop) {
+  SSL_CTX_set_cert_verify_callback(ctx, vouch_ske_certificate, stop);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  stop->fallback = SSL_CTX_get_security_callback(ctx);
+  SSL_CTX_set_security_callback(ctx, vouch_ske_security);
+  SSL_CTX_set0_security_ex_data(ctx, stop);
+  SSL_CTX_set_msg_callback(ctx, vouch_ske_message);
+  SSL_CTX_set_msg_callback_arg(ctx, stop);
+}
+/* The suite the server chose in ServerHello, before the handshake completes. */
+static inline const SSL_CIPHER *vouch_ssl_pending_cipher(const SSL *ssl) { return SSL_get_pending_cipher(ssl); }
+
 static inline int vouch_ssl_chain_count(SSL *ssl) {
   STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
   return chain == NULL ? 0 : sk_X509_num(chain);

@@ -183,47 +183,53 @@ public enum TLSScanner {
     var serverOrder: Bool?
   }
 
-  /// The version's suites, then, as soon as two are known, whether the server imposes its order.
+  /// One probe offering every candidate decides whether the version is accepted at all; if it is, the rest of the
+  /// candidates are eliminated in parallel chains. The first chain to find a second suite also starts the order
+  /// probe, which then runs beside the remaining eliminations instead of after them.
   private static func versionFindings(
     _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
   ) async -> Result<VersionFindings, TLSScanError> {
-    switch await versionSuites(version, candidates, plan: plan, prober: prober, log: log) {
-    case .failure(let error): return .failure(error)
-    case .success(let suites) where suites.count < 2: return .success(VersionFindings(suites: suites))
-    case .success(let suites):
-      return await serverOrder(version, suites[0], suites[1], plan: plan, prober: prober, log: log).map {
-        VersionFindings(suites: suites, serverOrder: $0)
-      }
-    }
-  }
-
-  /// One probe offering every candidate decides whether the version is accepted at all; if it is, the rest of the
-  /// candidates are eliminated in parallel chains.
-  private static func versionSuites(
-    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
-  ) async -> Result<[String], TLSScanError> {
+    let first: [String]
     switch await enumerateSuites(version, candidates, plan: plan, prober: prober, log: log, limit: 1) {
     case .failure(let error): return .failure(error)
-    case .success(let first) where first.isEmpty: return .success([])
-    case .success(let first):
-      let rest = candidates.filter { !first.contains($0.iana) }
-      let results = await withTaskGroup(of: Result<[String], TLSScanError>.self) { group in
-        for chunk in chunks(rest, version: version) {
-          group.addTask { await enumerateSuites(version, chunk, plan: plan, prober: prober, log: log) }
-        }
-        var results: [Result<[String], TLSScanError>] = []
-        for await result in group { results.append(result) }
-        return results
-      }
-      var accepted = first
-      for result in results {
-        switch result {
-        case .success(let found): accepted += found
-        case .failure(let error): return .failure(error)
-        }
-      }
-      return .success(accepted)
+    case .success(let found) where found.isEmpty: return .success(VersionFindings(suites: []))
+    case .success(let found): first = found
     }
+    let rest = candidates.filter { !first.contains($0.iana) }
+    let claim = OrderClaim()
+    typealias ChainResult = (suites: Result<[String], TLSScanError>, order: Result<Bool, TLSScanError>?)
+    let results = await withTaskGroup(of: ChainResult.self) { group in
+      for chunk in chunks(rest, version: version) {
+        group.addTask {
+          let head = await enumerateSuites(version, chunk, plan: plan, prober: prober, log: log, limit: 1)
+          guard case .success(let found) = head, let second = found.first else { return (head, nil) }
+          let remaining = chunk.filter { $0.iana != second }
+          guard await claim.claim() else {
+            let tail = await enumerateSuites(version, remaining, plan: plan, prober: prober, log: log)
+            return (tail.map { found + $0 }, nil)
+          }
+          async let order = serverOrder(version, first[0], second, plan: plan, prober: prober, log: log)
+          let tail = await enumerateSuites(version, remaining, plan: plan, prober: prober, log: log)
+          return (tail.map { found + $0 }, await order)
+        }
+      }
+      var results: [ChainResult] = []
+      for await result in group { results.append(result) }
+      return results
+    }
+    var findings = VersionFindings(suites: first)
+    for result in results {
+      switch result.suites {
+      case .success(let found): findings.suites += found
+      case .failure(let error): return .failure(error)
+      }
+      switch result.order {
+      case .success(let serverOrder)?: findings.serverOrder = serverOrder
+      case .failure(let error)?: return .failure(error)
+      case nil: break
+      }
+    }
+    return .success(findings)
   }
 
   /// Splits candidates so elimination runs as parallel chains: TLS ≤ 1.2 by key exchange (ECDHE, DHE, the rest),
@@ -379,9 +385,21 @@ private struct ProbePlan: Sendable {
   }
 
   func request(_ version: TLSVersion?, _ purpose: ProbeRequest.Purpose = .handshake) -> ProbeRequest {
-    ProbeRequest(
+    var request = ProbeRequest(
       target: target, purpose: purpose, version: version, cipherList: legacySuites, tls13Suites: tls13Suites,
       groups: groups, connectTimeout: connectTimeout)
+    if case .handshake = purpose, let version, version < .tls1_3 { request.stopAtKeyExchange = true }
+    return request
+  }
+}
+
+/// Lets exactly one elimination chain of a version start its order probe.
+private actor OrderClaim {
+  private var claimed = false
+
+  func claim() -> Bool {
+    defer { claimed = true }
+    return !claimed
   }
 }
 
@@ -414,6 +432,7 @@ private actor ProbeLog {
         dhSizes.append(bits)
       }
       if negotiated.status != 0 { details["status"] = String(negotiated.status) }
+      if let stage = negotiated.stoppedAfter { details["handshake"] = "stopped after \(stage)" }
       if let version = negotiated.version, version < .tls1_3 {
         legacy.append(negotiated)
         details["secure_renegotiation"] = String(negotiated.secureRenegotiation)
