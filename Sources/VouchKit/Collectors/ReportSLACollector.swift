@@ -421,14 +421,8 @@ extension ReportSLACollector {
     guard try csv.next(into: &header) else {
       throw ReportSLAError("\(label) (updates_file) is empty; expected a CSV header row")
     }
-    var indexes: [Int] = []
-    for (key, name) in [("id", columns.id), ("at", columns.at)] {
-      guard let index = header.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == name }) else {
-        throw ReportSLAError(
-          "\(label) (updates_file): the header has no column '\(name)' (mapped to \(key)); columns: "
-            + header.joined(separator: ", "))
-      }
-      indexes.append(index)
+    let indexes = try [("id", columns.id), ("at", columns.at)].map { key, name in
+      try Self.column(name, mappedTo: key, in: header, file: "\(label) (updates_file)")
     }
     var fields: [String] = []
     while try csv.next(into: &fields) {
@@ -444,6 +438,15 @@ extension ReportSLACollector {
     }
     bytes = try csv.finish()
     return InputPart(source: label, sha256: bytes.digest, size: bytes.size)
+  }
+
+  /// The index of a mapped column in a CSV header, or an error listing the header so the mapping can be fixed.
+  static func column(_ name: String, mappedTo key: String, in header: [String], file: String) throws -> Int {
+    guard let index = header.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == name }) else {
+      throw ReportSLAError(
+        "\(file): the header has no column '\(name)' (mapped to \(key)); columns: " + header.joined(separator: ", "))
+    }
+    return index
   }
 
   /// Streams one input file through the run; returns its digest and, for HackerOne pages, `links.next`.
@@ -469,12 +472,7 @@ extension ReportSLACollector {
           columns.append(nil)
           continue
         }
-        guard let index = header.firstIndex(where: { $0.trimmingCharacters(in: .whitespaces) == name }) else {
-          throw ReportSLAError(
-            "\(label): the header has no column '\(name)' (mapped to \(field.rawValue)); columns: "
-              + header.joined(separator: ", "))
-        }
-        columns.append(index)
+        columns.append(try Self.column(name, mappedTo: field.rawValue, in: header, file: label))
       }
       var fields: [String] = []
       var values: [RawValue] = []

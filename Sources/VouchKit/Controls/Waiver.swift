@@ -58,6 +58,14 @@ public struct WaiverOutcome: Sendable, Codable, Hashable {
 
 /// Loads and checks waiver files, reporting every problem with its location like control definitions.
 public struct WaiverLoader: Sendable {
+  /// Where waivers live unless `--waivers` says otherwise.
+  public static let defaultFolder = "waivers"
+
+  /// The waiver folder to load: the one given, else `waivers` when it exists; `nil` means no waivers.
+  public static func folder(_ explicit: String?) -> String? {
+    explicit ?? (FileManager.default.fileExists(atPath: defaultFolder) ? defaultFolder : nil)
+  }
+
   static let keys = ["id", "control", "target", "justification", "approver", "approved_at", "expires", "risk"]
   static let requiredKeys = ["id", "control", "justification", "approver", "approved_at", "expires", "risk"]
 

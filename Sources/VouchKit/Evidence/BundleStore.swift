@@ -84,14 +84,17 @@ public struct BundleStore: Sendable {
       return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
         && FileManager.default.fileExists(atPath: url.appendingPathComponent(Manifest.fileName).path)
     }
-    // Links only decide the order of same-second bundles; an unreadable manifest is reported by `Verifier`.
-    let previousOf = Dictionary(
-      uniqueKeysWithValues: found.map { name in
-        (name, (try? loadManifest(directory.appendingPathComponent(name)))?.previous?.bundle)
-      })
     let grouped = Dictionary(grouping: found) { $0.split(separator: "-", maxSplits: 1).first.map(String.init) ?? $0 }
-    return grouped.keys.sorted().flatMap { stamp in
-      Self.chainOrder(grouped[stamp, default: []].sorted(), previousOf: previousOf)
+    return grouped.keys.sorted().flatMap { stamp -> [String] in
+      let names = grouped[stamp, default: []].sorted()
+      guard names.count > 1 else { return names }
+      // Links only decide the order of bundles sealed in the same second, so only their manifests are read here
+      // (a year of bundles is otherwise read twice by `verify`); an unreadable manifest is reported by `Verifier`.
+      let previousOf = Dictionary(
+        uniqueKeysWithValues: names.map { name in
+          (name, (try? loadManifest(directory.appendingPathComponent(name)))?.previous?.bundle)
+        })
+      return Self.chainOrder(names, previousOf: previousOf)
     }.map { BundleReference(name: $0, url: directory.appendingPathComponent($0)) }
   }
 

@@ -31,6 +31,15 @@ public enum BundleKeys {
     Digest.sha256(Data(publicPrefix + key.rawRepresentation))
   }
 
+  /// The variable naming the signing key file when no `--sign-key` is given, so the key path stays out of crontabs.
+  public static let signingKeyVariable = "VOUCH_SIGN_KEY"
+
+  /// The signing key from an explicit path, else from `$VOUCH_SIGN_KEY`; `nil` when neither is set (unsigned run).
+  public static func signingKey(path: String?, environment: [String: String]) throws(KeyError) -> BundleSigningKey? {
+    guard let path = path ?? environment[signingKeyVariable] else { return nil }
+    return try loadPrivateKey(URL(fileURLWithPath: path))
+  }
+
   public static func loadPrivateKey(_ url: URL) throws(KeyError) -> BundleSigningKey {
     let raw = try read(url, label: "PRIVATE KEY", prefix: privatePrefix)
     do {

@@ -28,9 +28,7 @@ struct Prune: ParsableCommand {
   func run() throws {
     let environment = RunEnvironment.live()
     do {
-      let signingKey = try (signKey ?? environment.variables["VOUCH_SIGN_KEY"]).map { path throws(KeyError) in
-        try BundleKeys.loadPrivateKey(URL(fileURLWithPath: path))
-      }
+      let signingKey = try BundleKeys.signingKey(path: signKey, environment: environment.variables)
       let pruner = Pruner(store: BundleStore(directory: URL(fileURLWithPath: evidence)), clock: environment.clock)
       let holder = "vouch prune, pid \(ProcessInfo.processInfo.processIdentifier) on \(environment.hostname)"
       guard let record = try pruner.prune(keepDays: keep, signingKey: signingKey, holder: holder) else {

@@ -84,7 +84,7 @@ struct Run: AsyncParsableCommand {
     }
     for warning in catalog.warnings { printError(warning.description) }
     let waiverList: [Waiver]
-    let waiverFolder = waivers ?? (FileManager.default.fileExists(atPath: "waivers") ? "waivers" : nil)
+    let waiverFolder = WaiverLoader.folder(waivers)
     do {
       let loaded = try waiverFolder.map { folder throws(DefinitionErrors) in
         try WaiverLoader(controlIDs: catalog.controls.map(\.id)).load(directory: URL(fileURLWithPath: folder))
@@ -99,9 +99,7 @@ struct Run: AsyncParsableCommand {
     }
     let signingKey: BundleSigningKey?
     do {
-      signingKey = try (signKey ?? environment.variables["VOUCH_SIGN_KEY"]).map { path throws(KeyError) in
-        try BundleKeys.loadPrivateKey(URL(fileURLWithPath: path))
-      }
+      signingKey = try BundleKeys.signingKey(path: signKey, environment: environment.variables)
     } catch {
       printError("vouch run: \(error)")
       throw ExitCode(VouchExitCode.invalidInput.rawValue)

@@ -28,7 +28,7 @@ struct Validate: ParsableCommand {
       for warning in catalog.warnings { printError(warning.description) }
       let files = catalog.files.count
       print("\(catalog.controls.count) control(s) in \(files) file(s) are valid")
-      if let folder = waivers ?? (FileManager.default.fileExists(atPath: "waivers") ? "waivers" : nil) {
+      if let folder = WaiverLoader.folder(waivers) {
         let loaded = try WaiverLoader(controlIDs: catalog.controls.map(\.id)).load(directory: URL(fileURLWithPath: folder))
         print("\(loaded.waivers.count) waiver(s) in \(loaded.files.count) file(s) are valid")
       }
