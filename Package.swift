@@ -31,10 +31,12 @@ let package = Package(
       pkgConfig: "openssl",
       providers: [.apt(["libssl-dev"])]
     ),
+    .systemLibrary(name: "CSystem"),
     .target(
       name: "VouchKit",
       dependencies: [
         "CCurl",
+        "CSystem",
         "CLibXML2",
         "COpenSSL",
         .product(name: "Logging", package: "swift-log"),

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark: N `http` controls (one control expanded over N targets) run by `vouch run` — including the sealed
 # bundle and both reports — against one local nginx, next to `curl --parallel` fetching the same N URLs into files.
-# Prints the median wall time and peak RSS of each over R repetitions. Usage: scripts/bench.sh [N] [R]
+# Prints the median wall time and peak RSS of each over R repetitions, and a floor: copying the sealed bundle's
+# per-control artifacts with `cp -r` and flushing them with `sync -f` (less than any tool must do to leave the same
+# evidence on disk: no fetching, no results, manifest or reports).
+# Usage: scripts/bench.sh [N] [R]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -62,7 +65,7 @@ measure() { # prints "seconds peak_kib" of one run of the command
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-vouch_times=() vouch_rss=() curl_times=() curl_rss=()
+vouch_times=() vouch_rss=() curl_times=() curl_rss=() floor_times=()
 for _ in $(seq "$repeats"); do
   rm -rf "$work/evidence" "$work/reports" "$work/curl-out"
   read -r t m < <(measure "$vouch" run --controls "$work/controls" --vars "$work/vars.yaml" \
@@ -71,15 +74,22 @@ for _ in $(seq "$repeats"); do
   mkdir -p "$work/curl-out"
   read -r t m < <(measure curl --silent --parallel --parallel-max "$parallel" --config "$work/curl.config")
   curl_times+=("$t") curl_rss+=("$m")
+  rm -rf "$work/floor"
+  read -r t _ < <(measure sh -c 'cp -r "$1" "$2" && sync -f "$2"' floor "$(ls -d "$work"/evidence/2*/)controls" "$work/floor")
+  floor_times+=("$t")
 done
 passed=$(grep -o '"pass" : [0-9]*' "$work"/evidence/*/results.json | tail -n 1 | grep -o '[0-9]*$')
 fetched=$(find "$work/curl-out" -name '*.html' | wc -l)
 
 vt=$(printf '%s\n' "${vouch_times[@]}" | median) vm=$(printf '%s\n' "${vouch_rss[@]}" | median)
 ct=$(printf '%s\n' "${curl_times[@]}" | median) cm=$(printf '%s\n' "${curl_rss[@]}" | median)
+ft=$(printf '%s\n' "${floor_times[@]}" | median)
+files=$(find "$work/floor" -type f | wc -l)
 echo "$count URLs, $parallel in parallel, median of $repeats runs ($(nproc) cores, $(nginx -v 2>&1 | cut -d/ -f2), $(curl --version | head -n 1 | cut -d' ' -f1-2))"
 printf '%-44s %10s %14s\n' "" "wall (s)" "peak RSS (MiB)"
 printf '%-44s %10s %14.1f\n' "vouch run (http controls, bundle, reports)" "$vt" "$(awk -v k="$vm" 'BEGIN { print k / 1024 }')"
 printf '%-44s %10s %14.1f\n' "curl --parallel (bodies to files)" "$ct" "$(awk -v k="$cm" 'BEGIN { print k / 1024 }')"
-printf 'ratio vouch/curl wall time: %.2f (target <= 1.5)\n' "$(awk -v a="$vt" -v b="$ct" 'BEGIN { print a / b }')"
+printf '%-44s %10s\n' "floor: cp -r of the $files artifacts, sync -f" "$ft"
+printf 'ratio vouch/curl wall time: %.2f (target <= 1.5); floor/curl: %.2f\n' \
+  "$(awk -v a="$vt" -v b="$ct" 'BEGIN { print a / b }')" "$(awk -v a="$ft" -v b="$ct" 'BEGIN { print a / b }')"
 echo "controls passed in the last vouch run: ${passed:-0} of $count; files fetched by curl: $fetched"

@@ -114,4 +114,12 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: temp.appendingPathComponent(".staging").path).isEmpty)
     #expect(try Verifier().verify(temp).bundles == ["20261129T060000Z-0000beef"])
   }
+
+  @Test func aFolderThatCannotBeFlushedIsAnErrorNamingIt() throws {
+    let temp = try TestScratch.makeDirectory("bundle")
+    let gone = temp.appendingPathComponent("removed-staging")
+    let error = #expect(throws: EvidenceError.self) { try BundleStore.syncTree(gone) }
+    #expect(error?.description == "cannot open \(gone.path) to flush it to disk: No such file or directory")
+    try BundleStore.syncTree(temp)
+  }
 }
