@@ -18,39 +18,60 @@ public struct Pseudonymizer: Sendable {
     self.key = key
   }
 
-  /// The keyed MAC, set up once: keying HMAC for every row costs more than the MAC itself.
-  func prototype() -> HMAC<SHA256> {
-    HMAC<SHA256>(key: SymmetricKey(data: key))
-  }
-
   /// `rp-` and the first 96 bits of HMAC-SHA-256 over the identity without surrounding spaces, lower-cased, in hex.
   public func pseudonym(for identity: String) -> String {
-    let normalised = ASCIITrim.trim(identity).lowercased()
-    return Self.pseudonym(normalised: normalised, mac: prototype())
+    var normalised = ASCIITrim.trim(identity).lowercased()
+    var text: [UInt8] = Array("rp-".utf8)
+    normalised.withUTF8 { mac().appendPseudonym(of: UnsafeRawBufferPointer($0), to: &text) }
+    return String(decoding: text, as: UTF8.self)
   }
 
-  static func pseudonym(normalised: String, mac: HMAC<SHA256>) -> String {
-    var mac = mac
-    mac.update(data: Data(normalised.utf8))
-    return "rp-" + Digest.hex(Data(mac.finalize()).prefix(12))
-  }
+  /// The keyed MAC, for one task.
+  func mac() -> PseudonymMAC { PseudonymMAC(key: key) }
 }
 
-/// Pseudonyms of one run, remembered per identity: reporters recur, and each HMAC costs a microsecond.
-/// Used by one task only, so it holds Crypto's non-Sendable HMAC state.
-struct PseudonymCache {
-  private let mac: HMAC<SHA256>
-  private var known: [String: String] = [:]
+/// HMAC-SHA-256 (RFC 2104) with both keyed states computed once. A pseudonym copies each state and feeds it raw
+/// bytes through `update(bufferPointer:)`; Crypto's `HMAC`, fed through `DataProtocol` regions, costs several times
+/// more per row. Holds Crypto's non-Sendable hash state, so each task makes its own.
+struct PseudonymMAC {
+  private let inner: SHA256
+  private let outer: SHA256
 
-  init(_ pseudonymizer: Pseudonymizer) {
-    mac = pseudonymizer.prototype()
+  init(key: Data) {
+    var block = [UInt8](repeating: 0, count: SHA256.blockByteCount)
+    if key.count > block.count {
+      block.replaceSubrange(0..<SHA256.byteCount, with: Array(SHA256.hash(data: key)))
+    } else {
+      block.replaceSubrange(0..<key.count, with: key)
+    }
+    var inner = SHA256()
+    inner.update(data: block.map { $0 ^ 0x36 })
+    var outer = SHA256()
+    outer.update(data: block.map { $0 ^ 0x5C })
+    self.inner = inner
+    self.outer = outer
   }
 
-  mutating func pseudonym(for identity: String) -> String {
-    if let known = known[identity] { return known }
-    let made = Pseudonymizer.pseudonym(normalised: ASCIITrim.trim(identity).lowercased(), mac: mac)
-    known[identity] = made
-    return made
+  func code(of message: UnsafeRawBufferPointer) -> SHA256.Digest {
+    var inner = inner
+    inner.update(bufferPointer: message)
+    var outer = outer
+    inner.finalize().withUnsafeBytes { outer.update(bufferPointer: $0) }
+    return outer.finalize()
+  }
+
+  /// Appends the first 96 bits of the MAC of `message` in lower-case hex.
+  func appendPseudonym<Sink: ByteSink & ~Copyable>(of message: UnsafeRawBufferPointer, to sink: inout Sink) {
+    code(of: message).withUnsafeBytes { code in
+      sink.append(count: 24) { out in
+        for index in 0..<12 {
+          let high = code[index] >> 4
+          let low = code[index] & 0x0F
+          out[2 * index] = high < 10 ? high &+ 0x30 : high &+ 0x57
+          out[2 * index + 1] = low < 10 ? low &+ 0x30 : low &+ 0x57
+        }
+      }
+    }
   }
 }
 
