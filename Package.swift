@@ -32,11 +32,16 @@ let package = Package(
       providers: [.apt(["libssl-dev"])]
     ),
     .target(
+      name: "CPseudonymMAC",
+      dependencies: ["COpenSSL"]
+    ),
+    .target(
       name: "VouchKit",
       dependencies: [
         "CCurl",
         "CLibXML2",
         "COpenSSL",
+        "CPseudonymMAC",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Yams", package: "Yams"),

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// What every task measuring records needs to know; the same for the whole run.
@@ -84,7 +83,7 @@ struct RowBatch: Sendable {
 }
 
 /// Validates and measures records into a `RowBatch`, formatting each measured report's row of the per-report table.
-/// One per task: it holds Crypto's HMAC state and raw scratch memory, neither of which crosses tasks.
+/// One per task: it holds raw scratch memory, which never crosses tasks.
 struct RowMeasurer: ~Copyable {
   private let context: RowContext
   private var table: BusinessDayTable
@@ -107,7 +106,7 @@ struct RowMeasurer: ~Copyable {
     self.context = context
     self.table = table
     firstDay = table.firstDay
-    mac = context.pseudonymizer?.mac()
+    mac = context.pseudonymizer?.mac
     output = ByteBuffer(capacity: expectedBytes + expectedBytes / 4 + 1024)
     rows.reserveCapacity(expectedBytes / 100 + 16)
   }
