@@ -99,8 +99,10 @@ struct RowMeasurer: ~Copyable {
   private var rejections: [BatchRejection] = []
   private var updateMerges: [UpdateMerge] = []
   private var severities: [String] = []
-  /// Severities seen, as read, with their index in `severities`: most exports use a handful.
-  private var severityIndex: [(raw: [UInt8], index: Int)] = []
+  private var severityNumbers: [String: Int] = [:]
+  /// The first severities seen, as read, with their index in `severities`: most exports use a handful, found here
+  /// without making a string.
+  private var recentSeverities: [(raw: [UInt8], index: Int)] = []
 
   init(context: RowContext, table: BusinessDayTable, expectedBytes: Int) {
     self.context = context
@@ -226,14 +228,20 @@ struct RowMeasurer: ~Copyable {
     row.hash = key.withUnsafeBytes { IDHash.hash($0, seed: context.hashSeed) }
   }
 
+  /// The index in `severities` of a report's severity, lower-cased (`unrated` when absent).
   private mutating func severityNumber(_ raw: UnsafeBufferPointer<UInt8>?) -> Int {
     let raw = raw ?? UnsafeBufferPointer(start: nil, count: 0)
-    for entry in severityIndex where entry.raw.elementsEqual(raw) { return entry.index }
+    for entry in recentSeverities where entry.raw.elementsEqual(raw) { return entry.index }
     let name = raw.isEmpty ? "unrated" : Self.lowercased(raw)
-    let index = severities.firstIndex(of: name) ?? severities.count
-    if index == severities.count { severities.append(name) }
-    // Bounded, so an export with a different severity on every row stays linear.
-    if severityIndex.count < 32 { severityIndex.append((Array(raw), index)) }
+    let index: Int
+    if let known = severityNumbers[name] {
+      index = known
+    } else {
+      index = severities.count
+      severities.append(name)
+      severityNumbers[name] = index
+    }
+    if recentSeverities.count < 16 { recentSeverities.append((Array(raw), index)) }
     return index
   }
 
