@@ -311,6 +311,25 @@ import Testing
     try await Self.expectSameInAnyChunkSize(file, sizes: [4096])
   }
 
+  /// The per-task timestamp writer remembers dates by day; what it writes must be `UTCFormat`'s text for any instant.
+  @Test func timestampWriterWritesWhatUTCFormatWrites() {
+    var random = SplitMix(seed: 86_400)
+    var writer = TimestampWriter()
+    var buffer = ByteBuffer(capacity: 64)
+    var instants: [Double] = [0, -0.5, -1, -86_400, -86_400.25, 1_772_445_600.9, 253_402_300_799, 253_402_300_800, -62_167_219_201]
+    for _ in 0..<20_000 {
+      // Mostly days that share a slot of the writer's cache, some far out.
+      let day = Double(Int(random.next() % 4096)) - 2048 + 20_000
+      instants.append(day * 86_400 + Double(random.next() % 86_400_000) / 1000)
+      instants.append(Double(Int64(bitPattern: random.next()) % 400_000_000_000))
+    }
+    for instant in instants {
+      buffer.removeAll()
+      writer.append(instant, to: &buffer)
+      #expect(String(decoding: buffer.bytes, as: UTF8.self) == UTCFormat.string(instant), "\(instant)")
+    }
+  }
+
   // MARK: Pseudonyms
 
   /// Each row's pseudonym is the `Pseudonymizer`'s, however often the reporter recurs (from the memo) and whatever

@@ -196,6 +196,52 @@ enum UTCFormat {
   }
 }
 
+/// Writes timestamps exactly as `UTCFormat.append` does, remembering the `YYYY-MM-DD` of recent days: the timestamps
+/// of an export fall on comparatively few days, and turning a day number into a date is much of the cost of writing
+/// one. Owned by one task.
+struct TimestampWriter {
+  private static let slots = 1024
+  private var days = [Int](repeating: .min, count: TimestampWriter.slots)
+  private var dates = [UInt8](repeating: 0, count: TimestampWriter.slots * 10)
+
+  mutating func append(_ instant: Double, to bytes: inout ByteBuffer) {
+    let truncated = Int(instant)
+    let total = Double(truncated) > instant ? truncated - 1 : truncated
+    let dayNumber = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
+    let secondOfDay = total - dayNumber * 86_400
+    let slot = dayNumber & (Self.slots - 1)
+    if days[slot] != dayNumber {
+      let date = CivilDate(dayNumber: dayNumber)
+      guard (0...9999).contains(date.year) else {
+        UTCFormat.append(instant, to: &bytes)
+        return
+      }
+      dates.withUnsafeMutableBufferPointer { dates in
+        guard let out = dates.baseAddress.map({ $0 + slot * 10 }) else { return }
+        Digits.put(date.year / 100, out)
+        Digits.put(date.year % 100, out + 2)
+        out[4] = 0x2D
+        Digits.put(date.month, out + 5)
+        out[7] = 0x2D
+        Digits.put(date.day, out + 8)
+      }
+      days[slot] = dayNumber
+    }
+    dates.withUnsafeBufferPointer { dates in
+      bytes.append(count: 20) { out in
+        for index in 0..<10 { out[index] = dates[slot * 10 + index] }
+        out[10] = 0x54
+        Digits.put(secondOfDay / 3600, out + 11)
+        out[13] = 0x3A
+        Digits.put(secondOfDay / 60 % 60, out + 14)
+        out[16] = 0x3A
+        Digits.put(secondOfDay % 60, out + 17)
+        out[19] = 0x5A
+      }
+    }
+  }
+}
+
 enum Digits {
   /// The decimal number in `bytes[start..<start+count]`, or nil if any byte is not a digit.
   @inline(__always)

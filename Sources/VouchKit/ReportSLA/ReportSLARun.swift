@@ -115,6 +115,8 @@ struct ReportSLARun {
   mutating func merge(_ batch: RowBatch, location: (Int) -> RecordLocation) throws(ReportSLAError) {
     try batch.ids.withUnsafeBufferPointer { ids throws(ReportSLAError) in
       try batch.output.withUnsafeBufferPointer { output throws(ReportSLAError) in
+        // The table's rows are written from the batch's memory; whatever is not written yet is copied before it goes.
+        defer { reports.returnBorrowed() }
         try merge(batch, ids: ids, output: output, location: location)
       }
     }

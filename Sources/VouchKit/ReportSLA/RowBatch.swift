@@ -91,6 +91,7 @@ struct RowMeasurer: ~Copyable {
   private let mac: PseudonymMAC?
   private var validator = RecordValidator()
   private var points: [Double] = []
+  private var timestamps = TimestampWriter()
   private var output: ByteBuffer
   private var ids = ByteBuffer(capacity: 1 << 16)
   /// An identity lower-cased, before it is MACed.
@@ -268,13 +269,13 @@ struct RowMeasurer: ~Copyable {
     output.reserve(512)
     CSVText.append(id, to: &output)
     output.append(0x2C)
-    UTCFormat.append(report.received, to: &output)
+    timestamps.append(report.received, to: &output)
     output.append(0x2C)
-    UTCFormat.append(outcome.clockStart, to: &output)
+    timestamps.append(outcome.clockStart, to: &output)
     output.append(0x2C)
-    UTCFormat.append(outcome.deadline, to: &output)
+    timestamps.append(outcome.deadline, to: &output)
     output.append(0x2C)
-    if let response = report.firstResponse { UTCFormat.append(response, to: &output) }
+    if let response = report.firstResponse { timestamps.append(response, to: &output) }
     output.append(0x2C)
     if let days = outcome.responseDays { UTCFormat.appendDecimal(days, to: &output) }
     output.append(0x2C)
@@ -290,11 +291,11 @@ struct RowMeasurer: ~Copyable {
     output.append(0x2C)
     if let state = report.state { appendLowercased(state) }
     output.append(0x2C)
-    if let resolved = report.resolved { UTCFormat.append(resolved, to: &output) }
+    if let resolved = report.resolved { timestamps.append(resolved, to: &output) }
     output.append(0x2C)
     if let days = outcome.resolutionDays { UTCFormat.appendDecimal(days, to: &output) }
     output.append(0x2C)
-    if let disclosed = report.disclosed { UTCFormat.append(disclosed, to: &output) }
+    if let disclosed = report.disclosed { timestamps.append(disclosed, to: &output) }
     output.append(0x2C)
     UTCFormat.appendDecimal(outcome.longestGap, to: &output)
     output.append(0x2C)

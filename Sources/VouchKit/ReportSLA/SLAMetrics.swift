@@ -333,16 +333,20 @@ enum CSVText {
   }
 }
 
-/// Writes a CSV artifact through a 1 MiB buffer with `write(2)`, hashing as it goes. Rows of the per-report table
-/// arrive already formatted; the flush points are the same as writing them field by field, so even the part written
-/// before an error is byte for byte what it was.
+/// Writes a CSV artifact with `write(2)` about 1 MiB at a time, hashing as it goes. Rows of the per-report table
+/// arrive already formatted, in a batch's memory, and are written from there rather than copied: `borrowed` holds
+/// them until the next flush or `returnBorrowed()`. Flushes happen where writing row by row into a 1 MiB buffer put
+/// them, so even the part written before an error is byte for byte what it was.
 struct StreamingCSVWriter {
   private let handle: FileHandle
   private let path: String
+  /// Pending bytes the writer owns; they come before `borrowed`.
   private var buffer: [UInt8] = []
+  /// Pending formatted rows in a batch's memory, adjacent rows joined.
+  private var borrowed: [UnsafeBufferPointer<UInt8>] = []
+  private var pending = 0
   private var hasher = SHA256()
   private(set) var size = 0
-  private var fieldsInRow = 0
 
   init(url: URL) throws(ReportSLAError) {
     path = url.path
@@ -354,48 +358,61 @@ struct StreamingCSVWriter {
   }
 
   mutating func row(_ fields: [String]) throws(ReportSLAError) {
-    for field in fields {
-      if fieldsInRow > 0 { buffer.append(0x2C) }
-      fieldsInRow += 1
+    returnBorrowed()
+    let start = buffer.count
+    for (index, field) in fields.enumerated() {
+      if index > 0 { buffer.append(0x2C) }
       CSVText.append(field, to: &buffer)
     }
-    try endRow()
-  }
-
-  /// A whole formatted row, line feed included.
-  mutating func formattedRow(_ bytes: UnsafeBufferPointer<UInt8>) throws(ReportSLAError) {
-    buffer.append(contentsOf: bytes)
-    if buffer.count >= 1 << 20 { try flush() }
-  }
-
-  private mutating func endRow() throws(ReportSLAError) {
     buffer.append(0x0A)
-    fieldsInRow = 0
-    if buffer.count >= 1 << 20 { try flush() }
+    try ended(buffer.count - start)
+  }
+
+  /// A whole formatted row, line feed included, in memory that stays valid until `returnBorrowed()`.
+  mutating func formattedRow(_ row: UnsafeBufferPointer<UInt8>) throws(ReportSLAError) {
+    if let last = borrowed.last, let end = last.baseAddress.map({ $0 + last.count }), end == row.baseAddress {
+      borrowed[borrowed.count - 1] = UnsafeBufferPointer(start: last.baseAddress, count: last.count + row.count)
+    } else {
+      borrowed.append(row)
+    }
+    try ended(row.count)
+  }
+
+  /// Copies borrowed rows not yet written, before the memory they are in goes away.
+  mutating func returnBorrowed() {
+    for rows in borrowed { buffer.append(contentsOf: rows) }
+    borrowed.removeAll(keepingCapacity: true)
+  }
+
+  private mutating func ended(_ rowBytes: Int) throws(ReportSLAError) {
+    pending += rowBytes
+    if pending >= 1 << 20 { try flush() }
   }
 
   private mutating func flush() throws(ReportSLAError) {
-    guard !buffer.isEmpty else { return }
-    let descriptor = handle.fileDescriptor
-    let failure: Int32 = buffer.withUnsafeBytes { bytes in
-      hasher.update(bufferPointer: bytes)
-      var written = 0
-      while written < bytes.count {
-        guard let base = bytes.baseAddress else { break }
-        let count = write(descriptor, base + written, bytes.count - written)
-        if count >= 0 {
-          written += count
-        } else if errno != EINTR {
-          return errno
-        }
+    var owned: [UInt8] = []
+    swap(&owned, &buffer)
+    try owned.withUnsafeBufferPointer { bytes throws(ReportSLAError) in try send(UnsafeRawBufferPointer(bytes)) }
+    for rows in borrowed { try send(UnsafeRawBufferPointer(rows)) }
+    borrowed.removeAll(keepingCapacity: true)
+    owned.removeAll(keepingCapacity: true)
+    swap(&owned, &buffer)
+    size += pending
+    pending = 0
+  }
+
+  /// Hashes and writes `bytes`.
+  private mutating func send(_ bytes: UnsafeRawBufferPointer) throws(ReportSLAError) {
+    hasher.update(bufferPointer: bytes)
+    var written = 0
+    while written < bytes.count, let base = bytes.baseAddress {
+      let count = write(handle.fileDescriptor, base + written, bytes.count - written)
+      if count >= 0 {
+        written += count
+      } else if errno != EINTR {
+        throw ReportSLAError("cannot write artifact \(path): \(String(cString: strerror(errno)))")
       }
-      return 0
     }
-    guard failure == 0 else {
-      throw ReportSLAError("cannot write artifact \(path): \(String(cString: strerror(failure)))")
-    }
-    size += buffer.count
-    buffer.removeAll(keepingCapacity: true)
   }
 
   /// Flushes and closes; returns the SHA-256 and size of everything written.
