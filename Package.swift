@@ -33,12 +33,17 @@ let package = Package(
     ),
     .systemLibrary(name: "CSystem"),
     .target(
+      name: "CPseudonymMAC",
+      dependencies: ["COpenSSL"]
+    ),
+    .target(
       name: "VouchKit",
       dependencies: [
         "CCurl",
         "CSystem",
         "CLibXML2",
         "COpenSSL",
+        "CPseudonymMAC",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "Yams", package: "Yams"),

@@ -139,6 +139,9 @@ public struct ReportSLACollector: Collector {
   let timeout: Double
   let caBundle: String?
   let maxPages: Int
+  /// Bytes the CSV reader takes at a time, and so the size of the chunks measured in parallel; tests make it small so
+  /// records cross chunk boundaries.
+  var csvBlockSize = CSVChunkReader.defaultBlockSize
 
   public init(parameters: Parameters) throws(ParameterError) {
     path = parameters.string("path")
@@ -332,7 +335,7 @@ public struct ReportSLACollector: Collector {
     var files: [URL] = []
     if let path {
       let file = URL(fileURLWithPath: path, relativeTo: context.baseDirectory).standardizedFileURL
-      let part = try read(file, label: file.lastPathComponent, page: nil, run: &run)
+      let part = try await read(file, label: file.lastPathComponent, page: nil, run: &run)
       parts.append(part.input)
       files.append(file)
     } else if let url {
@@ -348,7 +351,7 @@ public struct ReportSLACollector: Collector {
         let file = scratch.appendingPathComponent("part-\(visited.count)")
         try await download(current, to: file, context)
         let page = format == .hackerone ? visited.count : nil
-        let part = try read(file, label: context.redactor.redact(current), page: page, run: &run)
+        let part = try await read(file, label: context.redactor.redact(current), page: page, run: &run)
         parts.append(part.input)
         files.append(file)
         next = format == .hackerone ? part.next.map { Self.resolve($0, against: current) } : nil
@@ -368,7 +371,7 @@ public struct ReportSLACollector: Collector {
     try run.finishUpdates()
     var digest = (sha256: parts.first?.sha256 ?? "", size: parts.first?.size ?? 0)
     if parts.count > 1 {
-      var chain = HashingByteReaderChain()
+      var chain = PagesDigest()
       for file in files { try chain.add(file) }
       digest = chain.result
     }
@@ -385,7 +388,7 @@ public struct ReportSLACollector: Collector {
   }
 
   /// Hashes several downloaded pages as one stream, for the digest of the whole input.
-  struct HashingByteReaderChain {
+  struct PagesDigest {
     private var hasher = Crypto.SHA256()
     private var size = 0
 
@@ -414,29 +417,46 @@ extension ReportSLACollector {
     _ file: URL, columns: UpdatesColumns, run: inout ReportSLARun
   ) throws -> InputPart {
     let label = file.lastPathComponent
-    var bytes = try HashingByteReader(path: file.path)
-    defer { bytes.close() }
-    var csv = CSVRecordReader(bytes)
-    var header: [String] = []
-    guard try csv.next(into: &header) else {
+    let bytes = try HashingFileReader(path: file.path)
+    let reader = CSVChunkReader(bytes)
+    guard let (header, rest, headerRow) = try reader.header() else {
       throw ReportSLAError("\(label) (updates_file) is empty; expected a CSV header row")
     }
     let indexes = try [("id", columns.id), ("at", columns.at)].map { key, name in
       try Self.column(name, mappedTo: key, in: header, file: "\(label) (updates_file)")
     }
-    var fields: [String] = []
-    while try csv.next(into: &fields) {
-      let location = RecordLocation(unit: .row, number: csv.recordNumber, file: label)
-      guard fields.count == header.count else {
-        try run.reject(
-          RejectedRecord(
-            location: location, id: nil,
-            reasons: ["has \(fields.count) fields; the header has \(header.count) (unquoted comma or line break?)"]))
-        continue
+    var rowsBefore = headerRow
+    var next: CSVChunk? = rest
+    while let chunk = try next ?? reader.next() {
+      next = nil
+      // A few rows per report: read on this task, as strings.
+      var rows: [(number: Int, fields: [String])] = []
+      var records = 0
+      let failure: CSVSyntaxError? = chunk.bytes.withUnsafeBufferPointer { all in
+        var parser = CSVRecordParser(UnsafeBufferPointer(rebasing: all[chunk.start..<chunk.end]))
+        defer { records = parser.recordNumber }
+        do throws(CSVSyntaxError) {
+          while try parser.next() { rows.append((parser.recordNumber, parser.fields.map(FieldBytes.string))) }
+          return nil
+        } catch {
+          return error
+        }
       }
-      try run.addUpdate(id: fields[indexes[0]], at: fields[indexes[1]], location: location)
+      for (number, fields) in rows {
+        let location = RecordLocation(unit: .row, number: rowsBefore + number, file: label)
+        guard fields.count == header.count else {
+          try run.reject(
+            RejectedRecord(
+              location: location, id: nil,
+              reasons: ["has \(fields.count) fields; the header has \(header.count) (unquoted comma or line break?)"]))
+          continue
+        }
+        try run.addUpdate(id: fields[indexes[0]], at: fields[indexes[1]], location: location)
+      }
+      if let failure { throw ReportSLAError(failure.message(row: rowsBefore + failure.record)) }
+      rowsBefore += records
     }
-    bytes = try csv.finish()
+    try bytes.drain()
     return InputPart(source: label, sha256: bytes.digest, size: bytes.size)
   }
 
@@ -452,9 +472,8 @@ extension ReportSLACollector {
   /// Streams one input file through the run; returns its digest and, for HackerOne pages, `links.next`.
   private func read(
     _ file: URL, label: String, page: Int?, run: inout ReportSLARun
-  ) throws -> (input: InputPart, next: String?) {
-    var bytes = try HashingByteReader(path: file.path)
-    defer { bytes.close() }
+  ) async throws -> (input: InputPart, next: String?) {
+    let bytes = try HashingFileReader(path: file.path)
     var next: String?
     switch format {
     case .csv:
@@ -463,9 +482,10 @@ extension ReportSLACollector {
       if let size = try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int {
         run.expect(records: size / 150)
       }
-      var csv = CSVRecordReader(bytes)
-      var header: [String] = []
-      guard try csv.next(into: &header) else { throw ReportSLAError("\(label) is empty; expected a CSV header row") }
+      let reader = CSVChunkReader(bytes, blockSize: csvBlockSize)
+      guard let (header, rest, headerRow) = try reader.header() else {
+        throw ReportSLAError("\(label) is empty; expected a CSV header row")
+      }
       var columns: [Int?] = []
       for field in ReportField.allCases {
         guard let name = mapping[field] else {
@@ -474,48 +494,36 @@ extension ReportSLACollector {
         }
         columns.append(try Self.column(name, mappedTo: field.rawValue, in: header, file: label))
       }
-      var fields: [String] = []
-      var values: [RawValue] = []
-      while try csv.next(into: &fields) {
-        let location = RecordLocation(unit: .row, number: csv.recordNumber)
-        guard fields.count == header.count else {
-          try run.reject(
-            RejectedRecord(
-              location: location, id: nil,
-              reasons: ["has \(fields.count) fields; the header has \(header.count) (unquoted comma or line break?)"]))
-          continue
-        }
-        values.removeAll(keepingCapacity: true)
-        for column in columns {
-          guard let column else {
-            values.append(.absent)
-            continue
-          }
-          let value = fields[column]
-          values.append(value.isEmpty ? .absent : .text(value))
-        }
-        try run.consume(values, at: location)
-      }
-      bytes = try csv.finish()
+      try await run.consumeCSV(reader, after: rest, rowsBefore: headerRow, columns: columns, headerCount: header.count)
     case .jsonl:
       let paths = JSONFieldPaths(mapping)
       var lines = JSONLinesReader(bytes)
+      var measurer = RowMeasurer(context: run.context, table: run.table, expectedBytes: 1 << 16)
+      var pending = 0
       while let (number, data) = try lines.next() {
-        let location = RecordLocation(unit: .line, number: number)
         let object: Any
         do {
           object = try JSONSerialization.jsonObject(with: data)
         } catch {
-          try run.reject(RejectedRecord(location: location, id: nil, reasons: ["is not valid JSON"]))
+          measurer.reject(number: number, reasons: ["is not valid JSON"])
+          pending += 1
           continue
         }
         guard object is [String: Any] else {
-          try run.reject(RejectedRecord(location: location, id: nil, reasons: ["is not a JSON object"]))
+          measurer.reject(number: number, reasons: ["is not a JSON object"])
+          pending += 1
           continue
         }
-        try run.consume(paths.values(of: object), at: location)
+        measurer.process(json: paths.values(of: object), number: number)
+        pending += 1
+        // Merged every few thousand lines, so a long export is never held whole.
+        if pending >= 4096 {
+          try run.merge(measurer.finish(records: 0, error: nil)) { RecordLocation(unit: .line, number: $0) }
+          measurer = RowMeasurer(context: run.context, table: run.table, expectedBytes: 1 << 16)
+          pending = 0
+        }
       }
-      bytes = try lines.finish()
+      try run.merge(measurer.finish(records: 0, error: nil)) { RecordLocation(unit: .line, number: $0) }
     case .json, .hackerone:
       try bytes.drain()
       let data: Data
@@ -535,14 +543,15 @@ extension ReportSLACollector {
         paths = JSONFieldPaths(paths: merged)
         next = JSONDocument.nextLink(in: document)
       }
+      var measurer = RowMeasurer(context: run.context, table: run.table, expectedBytes: data.count)
       for (index, record) in records.enumerated() {
-        let location = RecordLocation(unit: .record, number: index + 1, page: page)
         guard record is [String: Any] else {
-          try run.reject(RejectedRecord(location: location, id: nil, reasons: ["is not a JSON object"]))
+          measurer.reject(number: index + 1, reasons: ["is not a JSON object"])
           continue
         }
-        try run.consume(paths.values(of: record), at: location)
+        measurer.process(json: paths.values(of: record), number: index + 1)
       }
+      try run.merge(measurer.finish(records: 0, error: nil)) { RecordLocation(unit: .record, number: $0, page: page) }
     }
     return (InputPart(source: label, sha256: bytes.digest, size: bytes.size), next)
   }
@@ -704,7 +713,7 @@ extension ReportSLACollector {
     artifacts.adopt(
       Self.rejectedArtifact, sha256: tables.rejected.sha256, size: tables.rejected.size, mediaType: "text/csv",
       summary: "records that could not be used, with every reason")
-    var facts = run.facts
+    var facts = run.facts()
     facts["input_sha256"] = .string(digest.sha256)
     facts["input_size"] = .integer(digest.size)
     try artifacts.write(

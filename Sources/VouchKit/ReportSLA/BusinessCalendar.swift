@@ -67,12 +67,14 @@ public struct BusinessHours: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Per-day instants of a `BusinessCalendar`, computed once per local day with Foundation and then looked up, so a
-/// million reports cost array reads rather than time zone conversions. Grows on demand; used by one task.
-struct BusinessDayTable {
+/// million reports cost array reads rather than time zone conversions. Grows on demand; each task measuring records
+/// works on its own copy.
+struct BusinessDayTable: Sendable {
   let calendar: BusinessCalendar
   private let foundation: Calendar
-  /// Day number of index 0.
-  private var firstDay: Int
+  /// Day number of index 0; business-day positions count from it, so results are only bit-for-bit equal between
+  /// tables with the same first day.
+  private(set) var firstDay: Int
   /// UTC seconds of each local day's first instant; one more entry than the other arrays.
   private var starts: [Double] = []
   private var business: [Bool] = []
@@ -137,8 +139,14 @@ struct BusinessDayTable {
     }
   }
 
-  /// Rebuilds the table so it starts at `day`; rare, since tables start 400 days before the window.
+  /// Makes sure `day` is in the table; inlined, as it is asked several times per report and almost always is.
+  @inline(__always)
   private mutating func ensure(_ day: Int) {
+    if day < firstDay || day >= firstDay + business.count { grow(toInclude: day) }
+  }
+
+  /// Rebuilds the table so it starts at `day`; rare, since tables start 400 days before the window.
+  private mutating func grow(toInclude day: Int) {
     if day < firstDay {
       let last = lastDay
       self = BusinessDayTable(calendar, around: day)
@@ -146,6 +154,11 @@ struct BusinessDayTable {
     } else if day > lastDay {
       extend(through: day + 366)
     }
+  }
+
+  /// Computes the days up to `day` ahead of need; never moves the first day.
+  mutating func prepare(through day: Int) {
+    if day > lastDay { extend(through: day) }
   }
 
   /// The local day (as a day number) an instant falls on.
@@ -220,8 +233,15 @@ struct BusinessDayTable {
     return position(to, day: toDay) - position(from, day: fromDay)
   }
 
-  /// Business days from the table's first day to `instant`.
-  private func position(_ instant: Double, day: Int) -> Double {
+  /// The local day of `instant` and its business-day position; differences of positions taken while `firstDay`
+  /// stays put are exactly what `businessDays` returns, so consecutive gaps need each instant located once.
+  mutating func locate(_ instant: Double) -> (day: Int, position: Double) {
+    let day = day(of: instant)
+    return (day, position(instant, day: day))
+  }
+
+  /// Business days from the table's first day to `instant`, on its local `day`.
+  func position(_ instant: Double, day: Int) -> Double {
     let index = day - firstDay
     guard business[index] else { return Double(before[index]) }
     let open = opens[index]

@@ -6,6 +6,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
   public let month: Int
   public let day: Int
 
+  @inline(__always)
   public init?(year: Int, month: Int, day: Int) {
     guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year) else { return nil }
     self.year = year
@@ -40,6 +41,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
   }
 
   /// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+  @inline(__always)
   public var dayNumber: Int {
     let y = month <= 2 ? year - 1 : year
     let era = (y >= 0 ? y : y - 399) / 400
@@ -141,27 +143,50 @@ enum UTCFormat {
   }
 
   /// Appends `2026-03-02T09:00:00Z` (seconds truncated) without intermediate strings.
-  static func append(_ instant: Double, to bytes: inout [UInt8]) {
-    let total = Int(instant.rounded(.down))
+  @inline(__always)
+  static func append<Sink: ByteSink & ~Copyable>(_ instant: Double, to bytes: inout Sink) {
+    // `Int(instant.rounded(.down))`, without a call to `floor`.
+    let truncated = Int(instant)
+    let total = Double(truncated) > instant ? truncated - 1 : truncated
     let dayNumber = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
     let secondOfDay = total - dayNumber * 86_400
     let date = CivilDate(dayNumber: dayNumber)
-    Digits.append(date.year, width: 4, to: &bytes)
-    bytes.append(0x2D)
-    Digits.append(date.month, width: 2, to: &bytes)
-    bytes.append(0x2D)
-    Digits.append(date.day, width: 2, to: &bytes)
-    bytes.append(0x54)
-    Digits.append(secondOfDay / 3600, width: 2, to: &bytes)
-    bytes.append(0x3A)
-    Digits.append(secondOfDay / 60 % 60, width: 2, to: &bytes)
-    bytes.append(0x3A)
-    Digits.append(secondOfDay % 60, width: 2, to: &bytes)
-    bytes.append(0x5A)
+    guard (0...9999).contains(date.year) else {
+      Digits.append(date.year, width: 4, to: &bytes)
+      bytes.append(0x2D)
+      Digits.append(date.month, width: 2, to: &bytes)
+      bytes.append(0x2D)
+      Digits.append(date.day, width: 2, to: &bytes)
+      bytes.append(0x54)
+      Digits.append(secondOfDay / 3600, width: 2, to: &bytes)
+      bytes.append(0x3A)
+      Digits.append(secondOfDay / 60 % 60, width: 2, to: &bytes)
+      bytes.append(0x3A)
+      Digits.append(secondOfDay % 60, width: 2, to: &bytes)
+      bytes.append(0x5A)
+      return
+    }
+    // The common case in one piece, written in place.
+    bytes.append(count: 20) { out in
+      Digits.put(date.year / 100, out)
+      Digits.put(date.year % 100, out + 2)
+      out[4] = 0x2D
+      Digits.put(date.month, out + 5)
+      out[7] = 0x2D
+      Digits.put(date.day, out + 8)
+      out[10] = 0x54
+      Digits.put(secondOfDay / 3600, out + 11)
+      out[13] = 0x3A
+      Digits.put(secondOfDay / 60 % 60, out + 14)
+      out[16] = 0x3A
+      Digits.put(secondOfDay % 60, out + 17)
+      out[19] = 0x5A
+    }
   }
 
   /// Appends a business-day figure with three decimals (`2.375`), rounded half away from zero.
-  static func appendDecimal(_ value: Double, to bytes: inout [UInt8]) {
+  @inline(__always)
+  static func appendDecimal<Sink: ByteSink & ~Copyable>(_ value: Double, to bytes: inout Sink) {
     let thousandths = Int((value * 1000).rounded())
     if thousandths < 0 { bytes.append(0x2D) }
     let magnitude = abs(thousandths)
@@ -171,8 +196,55 @@ enum UTCFormat {
   }
 }
 
+/// Writes timestamps exactly as `UTCFormat.append` does, remembering the `YYYY-MM-DD` of recent days: the timestamps
+/// of an export fall on comparatively few days, and turning a day number into a date is much of the cost of writing
+/// one. Owned by one task.
+struct TimestampWriter {
+  private static let slots = 1024
+  private var days = [Int](repeating: .min, count: TimestampWriter.slots)
+  private var dates = [UInt8](repeating: 0, count: TimestampWriter.slots * 10)
+
+  mutating func append(_ instant: Double, to bytes: inout ByteBuffer) {
+    let truncated = Int(instant)
+    let total = Double(truncated) > instant ? truncated - 1 : truncated
+    let dayNumber = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
+    let secondOfDay = total - dayNumber * 86_400
+    let slot = dayNumber & (Self.slots - 1)
+    if days[slot] != dayNumber {
+      let date = CivilDate(dayNumber: dayNumber)
+      guard (0...9999).contains(date.year) else {
+        UTCFormat.append(instant, to: &bytes)
+        return
+      }
+      dates.withUnsafeMutableBufferPointer { dates in
+        guard let out = dates.baseAddress.map({ $0 + slot * 10 }) else { return }
+        Digits.put(date.year / 100, out)
+        Digits.put(date.year % 100, out + 2)
+        out[4] = 0x2D
+        Digits.put(date.month, out + 5)
+        out[7] = 0x2D
+        Digits.put(date.day, out + 8)
+      }
+      days[slot] = dayNumber
+    }
+    dates.withUnsafeBufferPointer { dates in
+      bytes.append(count: 20) { out in
+        for index in 0..<10 { out[index] = dates[slot * 10 + index] }
+        out[10] = 0x54
+        Digits.put(secondOfDay / 3600, out + 11)
+        out[13] = 0x3A
+        Digits.put(secondOfDay / 60 % 60, out + 14)
+        out[16] = 0x3A
+        Digits.put(secondOfDay % 60, out + 17)
+        out[19] = 0x5A
+      }
+    }
+  }
+}
+
 enum Digits {
   /// The decimal number in `bytes[start..<start+count]`, or nil if any byte is not a digit.
+  @inline(__always)
   static func read(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int? {
     guard start + count <= bytes.count else { return nil }
     var value = 0
@@ -184,16 +256,37 @@ enum Digits {
     return value
   }
 
-  /// Appends `value` in decimal, zero-padded to `width`, without a temporary array.
+  /// Writes `value` (0...99) as two digits.
   @inline(__always)
-  static func append(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+  static func put(_ value: Int, _ out: UnsafeMutablePointer<UInt8>) {
+    out[0] = UInt8(truncatingIfNeeded: value / 10) &+ 0x30
+    out[1] = UInt8(truncatingIfNeeded: value % 10) &+ 0x30
+  }
+
+  /// Appends `value` in decimal, zero-padded to `width`, without a temporary array. Values below 10,000 are written
+  /// with constant divisors, which compile to multiplications rather than divisions.
+  @inline(__always)
+  static func append<Sink: ByteSink & ~Copyable>(_ value: Int, width: Int, to bytes: inout Sink) {
     let value = abs(value)
-    var divisor = 1
-    for _ in 1..<max(width, 1) { divisor *= 10 }
-    while value / divisor >= 10 { divisor *= 10 }
-    while divisor > 0 {
-      bytes.append(UInt8(value / divisor % 10) + 0x30)
-      divisor /= 10
+    let digits = value < 10 ? 1 : value < 100 ? 2 : value < 1000 ? 3 : value < 10_000 ? 4 : 0
+    guard digits > 0 else {
+      var divisor = 1
+      for _ in 1..<max(width, 1) { divisor *= 10 }
+      while value / divisor >= 10 { divisor *= 10 }
+      while divisor > 0 {
+        bytes.append(UInt8(value / divisor % 10) + 0x30)
+        divisor /= 10
+      }
+      return
     }
+    var padding = width - digits
+    while padding > 0 {
+      bytes.append(0x30)
+      padding -= 1
+    }
+    if digits >= 4 { bytes.append(UInt8(truncatingIfNeeded: value / 1000) &+ 0x30) }
+    if digits >= 3 { bytes.append(UInt8(truncatingIfNeeded: value / 100 % 10) &+ 0x30) }
+    if digits >= 2 { bytes.append(UInt8(truncatingIfNeeded: value / 10 % 10) &+ 0x30) }
+    bytes.append(UInt8(truncatingIfNeeded: value % 10) &+ 0x30)
   }
 }

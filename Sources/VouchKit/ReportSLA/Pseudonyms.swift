@@ -1,13 +1,13 @@
-import Crypto
+import CPseudonymMAC
 import Foundation
 
 /// Keyed pseudonyms for reporter identities: the same person gets the same pseudonym in every run with the same
 /// key, so an auditor can follow one reporter across reports without learning who they are.
 public struct Pseudonymizer: Sendable {
-  /// Raw key bytes: `SymmetricKey` is not Sendable, so a key is made for each use.
-  private let key: Data
   /// Keys shorter than this are too guessable to protect e-mail addresses from a dictionary attack.
   public static let minimumKeyBytes = 16
+  /// The keyed MAC, prepared once for the whole run.
+  let mac: PseudonymMAC
 
   public init(key: Data) throws(ReportSLAError) {
     guard key.count >= Self.minimumKeyBytes else {
@@ -15,42 +15,65 @@ public struct Pseudonymizer: Sendable {
         "the pseudonym key has \(key.count) bytes; use at least \(Self.minimumKeyBytes) random bytes "
           + "(e.g. `openssl rand -hex 32`)")
     }
-    self.key = key
-  }
-
-  /// The keyed MAC, set up once: keying HMAC for every row costs more than the MAC itself.
-  func prototype() -> HMAC<SHA256> {
-    HMAC<SHA256>(key: SymmetricKey(data: key))
+    mac = try PseudonymMAC(key: key)
   }
 
   /// `rp-` and the first 96 bits of HMAC-SHA-256 over the identity without surrounding spaces, lower-cased, in hex.
   public func pseudonym(for identity: String) -> String {
-    let normalised = ASCIITrim.trim(identity).lowercased()
-    return Self.pseudonym(normalised: normalised, mac: prototype())
-  }
-
-  static func pseudonym(normalised: String, mac: HMAC<SHA256>) -> String {
-    var mac = mac
-    mac.update(data: Data(normalised.utf8))
-    return "rp-" + Digest.hex(Data(mac.finalize()).prefix(12))
+    var normalised = ASCIITrim.trim(identity).lowercased()
+    var text: [UInt8] = Array("rp-".utf8)
+    normalised.withUTF8 { mac.appendPseudonym(of: UnsafeRawBufferPointer($0), to: &text) }
+    return String(decoding: text, as: UTF8.self)
   }
 }
 
-/// Pseudonyms of one run, remembered per identity: reporters recur, and each HMAC costs a microsecond.
-/// Used by one task only, so it holds Crypto's non-Sendable HMAC state.
-struct PseudonymCache {
-  private let mac: HMAC<SHA256>
-  private var known: [String: String] = [:]
+/// HMAC-SHA-256 (RFC 2104) with the key's inner and outer states computed once, by libcrypto: a pseudonym costs two
+/// SHA-256 compressions on copies of those states and no allocation. Crypto's `HMAC` gives the same MAC but copies
+/// heap-allocated hash contexts on every use, four times the cost per row of a million-row export; the tests hold
+/// this one to Crypto's `HMAC` and to the RFC 4231 vectors. A plain value, so every task can use it.
+struct PseudonymMAC: Sendable {
+  private let key: vouch_pseudonym_key
 
-  init(_ pseudonymizer: Pseudonymizer) {
-    mac = pseudonymizer.prototype()
+  init(key: Data) throws(ReportSLAError) {
+    var prepared = vouch_pseudonym_key()
+    let status = key.withUnsafeBytes { bytes in
+      vouch_pseudonym_key_init(&prepared, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
+    }
+    guard status == 1 else { throw ReportSLAError("libcrypto could not prepare the pseudonym key for HMAC-SHA-256") }
+    self.key = prepared
   }
 
-  mutating func pseudonym(for identity: String) -> String {
-    if let known = known[identity] { return known }
-    let made = Pseudonymizer.pseudonym(normalised: ASCIITrim.trim(identity).lowercased(), mac: mac)
-    known[identity] = made
-    return made
+  /// The 32-byte MAC of `message`.
+  func code(of message: UnsafeRawBufferPointer) -> [UInt8] {
+    var code = [UInt8](repeating: 0, count: 32)
+    code.withUnsafeMutableBytes { compute(message, into: $0) }
+    return code
+  }
+
+  /// Appends `rp-`'s 24 hex digits: the first 96 bits of the MAC of `message`.
+  func appendPseudonym<Sink: ByteSink & ~Copyable>(of message: UnsafeRawBufferPointer, to sink: inout Sink) {
+    var code: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    withUnsafeMutableBytes(of: &code) { compute(message, into: $0) }
+    withUnsafeBytes(of: &code) { code in
+      sink.append(count: 24) { out in
+        for index in 0..<12 {
+          let high = code[index] >> 4
+          let low = code[index] & 0x0F
+          out[2 * index] = high < 10 ? high &+ 0x30 : high &+ 0x57
+          out[2 * index + 1] = low < 10 ? low &+ 0x30 : low &+ 0x57
+        }
+      }
+    }
+  }
+
+  private func compute(_ message: UnsafeRawBufferPointer, into code: UnsafeMutableRawBufferPointer) {
+    let status = withUnsafePointer(to: key) { key in
+      vouch_pseudonym_mac(
+        key, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
+        code.baseAddress?.assumingMemoryBound(to: UInt8.self))
+    }
+    // As Crypto treats a digest that cannot be updated: libcrypto fails here only if it is broken.
+    precondition(status == 1, "libcrypto failed to compute HMAC-SHA-256")
   }
 }
 

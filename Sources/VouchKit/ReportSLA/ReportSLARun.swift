@@ -2,6 +2,10 @@ import Foundation
 
 /// One pass over an export: validates each record, keeps it only if it falls in the window, writes its normalised
 /// row and folds it into the metrics. Rejected records are written to their own table and counted, never dropped.
+///
+/// Records are validated, measured and formatted in `RowBatch`es (on every core for CSV); the run merges batches in
+/// input order, which is where duplicates, the updates file, rejections, metrics and both tables are decided, so the
+/// result is the one a single pass in order gives.
 struct ReportSLARun {
   static let reportColumns = [
     "id", "received_at", "clock_start", "deadline", "first_response_at", "first_response_business_days", "verdict",
@@ -11,15 +15,17 @@ struct ReportSLARun {
   static let rejectedColumns = ["location", "id", "reasons"]
 
   let window: Range<Double>
-  private var pseudonyms: PseudonymCache?
+  private let rules: SLARules
+  private let pseudonymizer: Pseudonymizer?
   let acknowledgments: AcknowledgmentsPage?
-  private let validator = RecordValidator()
-  var table: BusinessDayTable
-  var metrics: SLAAccumulator
+  /// The calendar's day table as the records merged so far left it.
+  private(set) var table: BusinessDayTable
+  private var metrics: SLAAccumulator
   private var reports: StreamingCSVWriter
   private var rejectedTable: StreamingCSVWriter
+  private let hashSeed = UInt64.random(in: .min ... .max)
   /// Every valid id seen and where, to reject later duplicates by naming the first.
-  private var seen: [String: RecordLocation] = [:]
+  private var seen: FirstOccurrences
   private(set) var outsideWindow = 0
   private(set) var rejectedCount = 0
   private(set) var rejectedReasons: [String] = []
@@ -29,22 +35,19 @@ struct ReportSLARun {
   /// Where a report with pending updates was rejected, to say why its updates found no report.
   private var rejectedReportsWithUpdates: [String: RecordLocation] = [:]
 
-  /// One valid row of the updates file.
-  struct FileUpdate {
-    let at: Double
-    let location: RecordLocation
-    let withoutOffset: Bool
-  }
-
   init(
     window: Range<Double>, calendar: BusinessCalendar, targets: SLATargets, now: Double,
     pseudonymizer: Pseudonymizer?, acknowledgments: AcknowledgmentsPage?, reportsURL: URL, rejectedURL: URL
   ) throws(ReportSLAError) {
     self.window = window
-    pseudonyms = pseudonymizer.map(PseudonymCache.init)
+    rules = SLARules(targets: targets, now: now)
+    self.pseudonymizer = pseudonymizer
     self.acknowledgments = acknowledgments
     table = BusinessDayTable(calendar, around: Int((window.lowerBound / 86_400).rounded(.down)))
-    metrics = SLAAccumulator(targets: targets, now: now)
+    // Cover the days up to now once here rather than in every task's copy of the table.
+    table.prepare(through: Int((max(now, window.upperBound) / 86_400).rounded(.down)) + 1)
+    metrics = SLAAccumulator(targets: targets)
+    seen = FirstOccurrences(expected: 0, seed: hashSeed)
     reports = try StreamingCSVWriter(url: reportsURL)
     rejectedTable = try StreamingCSVWriter(url: rejectedURL)
     try reports.row(Self.reportColumns)
@@ -53,7 +56,14 @@ struct ReportSLARun {
 
   /// Sizes the duplicate check for about `records` ids, sparing a million-row input repeated rehashing.
   mutating func expect(records: Int) {
-    seen.reserveCapacity(records)
+    seen.reserve(records)
+  }
+
+  /// What the tasks measuring records need.
+  var context: RowContext {
+    RowContext(
+      window: window, rules: rules, pseudonymizer: pseudonymizer, acknowledgments: acknowledgments,
+      pendingUpdates: pendingUpdates, hashSeed: hashSeed)
   }
 
   mutating func reject(_ rejection: RejectedRecord) throws(ReportSLAError) {
@@ -100,74 +110,175 @@ struct ReportSLARun {
     }
   }
 
-  mutating func consume(_ values: [RawValue], at location: RecordLocation) throws(ReportSLAError) {
-    var report: ReportRecord
-    switch validator.validate(values, at: location, table: &table) {
-    case .failure(let rejection):
-      if !pendingUpdates.isEmpty, let id = rejection.id, pendingUpdates[id] != nil,
-        rejectedReportsWithUpdates[id] == nil
-      {
-        rejectedReportsWithUpdates[id] = location
+  /// Folds in a batch, record by record in input order: rejections, duplicates (the first occurrence is kept), the
+  /// updates file, the window, the metrics and the per-report table. `location` places a record number of the batch.
+  mutating func merge(_ batch: RowBatch, location: (Int) -> RecordLocation) throws(ReportSLAError) {
+    try batch.ids.withUnsafeBufferPointer { ids throws(ReportSLAError) in
+      try batch.output.withUnsafeBufferPointer { output throws(ReportSLAError) in
+        // The table's rows are written from the batch's memory; whatever is not written yet is copied before it goes.
+        defer { reports.returnBorrowed() }
+        try merge(batch, ids: ids, output: output, location: location)
       }
-      try reject(rejection)
-      return
-    case .success(let record): report = record
     }
-    if let first = seen[report.id] {
-      try reject(RejectedRecord(location: location, id: report.id, reasons: ["id: duplicates \(first)"]))
-      return
+    table = batch.table
+    if let error = batch.error {
+      throw ReportSLAError(error.message(row: location(error.record).number))
     }
-    seen[report.id] = location
-    if !pendingUpdates.isEmpty, let updates = pendingUpdates.removeValue(forKey: report.id) {
-      try merge(updates, into: &report, at: location)
-    }
-    guard window.contains(report.received) else {
-      outsideWindow += 1
-      return
-    }
-    let outcome = metrics.add(report, table: &table, acknowledgments: acknowledgments)
-    reports.text(report.id)
-    reports.timestamp(report.received)
-    reports.timestamp(outcome.clockStart)
-    reports.timestamp(outcome.deadline)
-    reports.timestamp(report.firstResponse)
-    reports.decimal(outcome.responseDays)
-    reports.text(outcome.verdict)
-    reports.decimal(outcome.daysLate)
-    reports.text(report.severity)
-    reports.text(report.state ?? "")
-    reports.timestamp(report.resolved)
-    reports.decimal(outcome.resolutionDays)
-    reports.timestamp(report.disclosed)
-    reports.decimal(outcome.longestGap)
-    var pseudonym = ""
-    if let reporter = report.reporter, pseudonyms != nil { pseudonym = pseudonyms?.pseudonym(for: reporter) ?? "" }
-    reports.text(pseudonym)
-    reports.text(report.wantsCredit ? "credit" : "anonymous")
-    reports.text(report.withoutOffset ? "timestamp-without-offset" : "")
-    try reports.endRow()
   }
 
-  /// Adds the updates file's timestamps to a report's own; one before the report's receipt rejects that update row,
-  /// as it would reject the report if it were in the export's `updates` column.
+  /// The rows of `merge(_:location:)`, with the batch's ids and table rows in hand as raw bytes, so a row costs no
+  /// reference counting.
   private mutating func merge(
-    _ updates: [FileUpdate], into report: inout ReportRecord, at location: RecordLocation
+    _ batch: borrowing RowBatch, ids: UnsafeBufferPointer<UInt8>, output: UnsafeBufferPointer<UInt8>,
+    location: (Int) -> RecordLocation
   ) throws(ReportSLAError) {
-    for update in updates {
-      guard update.at >= report.received else {
-        try reject(
-          RejectedRecord(
-            location: update.location, id: report.id,
-            reasons: [
-              "at: \(UTCFormat.string(update.at)) is before received_at \(UTCFormat.string(report.received)) "
-                + "(\(location))"
-            ]))
+    var outputStart = 0
+    for row in batch.rows {
+      let place = location(row.number)
+      if row.kind == .rejected {
+        let rejection = batch.rejections[row.detail]
+        if !pendingUpdates.isEmpty, let id = rejection.id, pendingUpdates[id] != nil,
+          rejectedReportsWithUpdates[id] == nil
+        {
+          rejectedReportsWithUpdates[id] = place
+        }
+        try reject(RejectedRecord(location: place, id: rejection.id, reasons: rejection.reasons))
         continue
       }
-      report.updates.append(update.at)
-      if update.withoutOffset { report.withoutOffset = true }
+      let rowOutput = outputStart..<(row.kind == .measured ? row.outputEnd : outputStart)
+      outputStart = rowOutput.upperBound
+      let keyRange = row.keyEnd > row.idEnd ? row.idEnd..<row.keyEnd : row.idStart..<row.idEnd
+      let first = seen.firstOccurrence(
+        of: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: ids[keyRange])), hash: row.hash,
+        location: FirstOccurrences.Location(number: place.number, page: place.page ?? 0))
+      let id = UnsafeBufferPointer(rebasing: ids[row.idStart..<row.idEnd])
+      if let first {
+        let firstPlace = RecordLocation(unit: place.unit, number: first.number, page: first.page == 0 ? nil : first.page)
+        try reject(
+          RejectedRecord(location: place, id: FieldBytes.string(id), reasons: ["id: duplicates \(firstPlace)"]))
+        continue
+      }
+      if row.detail >= 0 {
+        let merge = batch.updateMerges[row.detail]
+        pendingUpdates.removeValue(forKey: merge.id)
+        for update in merge.early {
+          try reject(
+            RejectedRecord(
+              location: update.location, id: merge.id,
+              reasons: [
+                "at: \(UTCFormat.string(update.at)) is before received_at \(UTCFormat.string(merge.received)) "
+                  + "(\(place))"
+              ]))
+        }
+      }
+      guard let outcome = row.outcome else {
+        outsideWindow += 1
+        continue
+      }
+      metrics.add(outcome, severity: outcome.severity >= 0 ? batch.severities[outcome.severity] : nil) {
+        FieldBytes.string(id)
+      }
+      try reports.formattedRow(UnsafeBufferPointer(rebasing: output[rowOutput]))
     }
-    report.updates.sort()
+  }
+
+  /// Streams the records of a CSV export after its header: chunks are measured on every core while this task reads
+  /// and hashes the next, and merged in input order. `rowsBefore` is the header's row number.
+  mutating func consumeCSV(
+    _ reader: CSVChunkReader, after first: CSVChunk?, rowsBefore: Int, columns: [Int?], headerCount: Int
+  ) async throws(ReportSLAError) {
+    let context = self.context
+    let inFlight = ProcessInfo.processInfo.activeProcessorCount + 1
+    let result: Result<Void, ReportSLAError> = await withTaskGroup(of: (Int, RowBatch).self) { group in
+      var chunks: [Int: CSVChunk] = [:]
+      var measured: [Int: RowBatch] = [:]
+      var dispatched = 0
+      var merged = 0
+      var rowsBefore = rowsBefore
+      var next = first
+      var readFailure: ReportSLAError?
+      var exhausted = false
+      while true {
+        while !exhausted, dispatched - merged < inFlight {
+          var chunk = next
+          do throws(ReportSLAError) {
+            if chunk == nil { chunk = try reader.next() }
+          } catch {
+            // Records before the failed read are still merged, as a single pass would have.
+            readFailure = error
+            exhausted = true
+            break
+          }
+          next = nil
+          guard let chunk else {
+            exhausted = true
+            break
+          }
+          let index = dispatched
+          let table = self.table
+          chunks[index] = chunk
+          group.addTask {
+            (index, Self.measure(chunk, columns: columns, headerCount: headerCount, context: context, table: table))
+          }
+          dispatched += 1
+        }
+        guard merged < dispatched, let (index, batch) = await group.next() else { break }
+        measured[index] = batch
+        while var batch = measured.removeValue(forKey: merged), let chunk = chunks.removeValue(forKey: merged) {
+          // Positions in business days count from the table's first day; if an earlier chunk moved it (a timestamp
+          // far before the window), this one is measured again from the table as it now stands.
+          if batch.firstDay != table.firstDay {
+            batch = Self.measure(chunk, columns: columns, headerCount: headerCount, context: context, table: table)
+          }
+          let base = rowsBefore
+          do throws(ReportSLAError) {
+            try merge(batch) { RecordLocation(unit: .row, number: base + $0) }
+          } catch {
+            return .failure(error)
+          }
+          rowsBefore += batch.records
+          merged += 1
+        }
+      }
+      return readFailure.map { .failure($0) } ?? .success(())
+    }
+    try result.get()
+  }
+
+  /// Validates, measures and formats the records of one chunk; `values` is reused so rows do not each allocate it.
+  static func measure(
+    _ chunk: CSVChunk, columns: [Int?], headerCount: Int, context: RowContext, table: BusinessDayTable
+  ) -> RowBatch {
+    var measurer = RowMeasurer(context: context, table: table, expectedBytes: chunk.end - chunk.start)
+    var values = [FieldInput](repeating: .absent, count: columns.count)
+    var records = 0
+    var failure: CSVSyntaxError?
+    chunk.bytes.withUnsafeBufferPointer { all in
+      var parser = CSVRecordParser(UnsafeBufferPointer(rebasing: all[chunk.start..<chunk.end]))
+      do throws(CSVSyntaxError) {
+        while try parser.next() {
+          let fields = parser.fields.count
+          guard fields == headerCount else {
+            measurer.reject(
+              number: parser.recordNumber,
+              reasons: ["has \(fields) fields; the header has \(headerCount) (unquoted comma or line break?)"])
+            continue
+          }
+          for (index, column) in columns.enumerated() {
+            if let column, !parser.fields[column].isEmpty {
+              values[index] = .text(parser.fields[column])
+            } else {
+              values[index] = .absent
+            }
+          }
+          measurer.process(values, number: parser.recordNumber)
+        }
+      } catch {
+        failure = error
+      }
+      records = parser.recordNumber
+    }
+    return measurer.finish(records: records, error: failure)
   }
 
   /// Closes both tables and returns their digests and sizes.
@@ -175,7 +286,7 @@ struct ReportSLARun {
     (try reports.finish(), try rejectedTable.finish())
   }
 
-  var facts: [String: FactValue] {
+  mutating func facts() -> [String: FactValue] {
     var facts = metrics.facts(acknowledgmentsChecked: acknowledgments != nil)
     facts["reports_outside_window"] = .integer(outsideWindow)
     facts["rejected_rows"] = .integer(rejectedCount)
