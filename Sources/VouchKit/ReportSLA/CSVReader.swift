@@ -130,10 +130,18 @@ final class CSVChunkReader {
   }
 
   /// The header: its fields, the rest of its chunk and its row number (blank lines before it count); nil when the
-  /// file holds no record at all.
+  /// file holds no record at all. A UTF-8 byte order mark before it is skipped: Excel's "CSV UTF-8" export writes
+  /// one, and it would otherwise become part of the first column's name.
   func header() throws(ReportSLAError) -> (fields: [String], rest: CSVChunk, row: Int)? {
     var rows = 0
-    while let chunk = try next() {
+    var atFileStart = true
+    while var chunk = try next() {
+      if atFileStart {
+        atFileStart = false
+        if chunk.bytes[chunk.start..<chunk.end].starts(with: [0xEF, 0xBB, 0xBF]) {
+          chunk = CSVChunk(bytes: chunk.bytes, start: chunk.start + 3, end: chunk.end)
+        }
+      }
       let found: Result<(fields: [String], offset: Int)?, CSVSyntaxError> = chunk.bytes.withUnsafeBufferPointer { all in
         var parser = CSVRecordParser(UnsafeBufferPointer(rebasing: all[chunk.start..<chunk.end]))
         do throws(CSVSyntaxError) {
