@@ -46,8 +46,8 @@ public final class HTTPClient: Sendable {
   }
 }
 
-/// libcurl's global state, initialised once per process before the first handle exists.
-private enum CurlGlobal {
+/// libcurl's global state, initialised once per process before the first handle exists (HTTP client, TLS prober).
+enum CurlGlobal {
   static let status: CURLcode = vouch_curl_global_init()
 }
 

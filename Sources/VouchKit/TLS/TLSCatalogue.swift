@@ -42,22 +42,26 @@ public struct TLSGroup: Sendable, Hashable {
   let openSSL: String
   /// Finite-field groups are only negotiated in TLS 1.3; in TLS 1.2 the server's DH parameters decide.
   let finiteField: Bool
+  /// Its code point in the IANA registry, as ServerKeyExchange names it.
+  let id: Int
 
   /// Every group the probe offers, most common first (the first one gets the TLS 1.3 key share).
   public static let all: [TLSGroup] = [
-    TLSGroup(iana: "x25519", openSSL: "X25519", finiteField: false),
-    TLSGroup(iana: "secp256r1", openSSL: "prime256v1", finiteField: false),
-    TLSGroup(iana: "secp384r1", openSSL: "secp384r1", finiteField: false),
-    TLSGroup(iana: "secp521r1", openSSL: "secp521r1", finiteField: false),
-    TLSGroup(iana: "x448", openSSL: "X448", finiteField: false),
-    TLSGroup(iana: "ffdhe2048", openSSL: "ffdhe2048", finiteField: true),
-    TLSGroup(iana: "ffdhe3072", openSSL: "ffdhe3072", finiteField: true),
-    TLSGroup(iana: "ffdhe4096", openSSL: "ffdhe4096", finiteField: true),
-    TLSGroup(iana: "ffdhe6144", openSSL: "ffdhe6144", finiteField: true),
-    TLSGroup(iana: "ffdhe8192", openSSL: "ffdhe8192", finiteField: true),
+    TLSGroup(iana: "x25519", openSSL: "X25519", finiteField: false, id: 29),
+    TLSGroup(iana: "secp256r1", openSSL: "prime256v1", finiteField: false, id: 23),
+    TLSGroup(iana: "secp384r1", openSSL: "secp384r1", finiteField: false, id: 24),
+    TLSGroup(iana: "secp521r1", openSSL: "secp521r1", finiteField: false, id: 25),
+    TLSGroup(iana: "x448", openSSL: "X448", finiteField: false, id: 30),
+    TLSGroup(iana: "ffdhe2048", openSSL: "ffdhe2048", finiteField: true, id: 256),
+    TLSGroup(iana: "ffdhe3072", openSSL: "ffdhe3072", finiteField: true, id: 257),
+    TLSGroup(iana: "ffdhe4096", openSSL: "ffdhe4096", finiteField: true, id: 258),
+    TLSGroup(iana: "ffdhe6144", openSSL: "ffdhe6144", finiteField: true, id: 259),
+    TLSGroup(iana: "ffdhe8192", openSSL: "ffdhe8192", finiteField: true, id: 260),
   ]
 
   static func named(openSSL name: String) -> TLSGroup? { all.first { $0.openSSL == name } }
+
+  static func withID(_ id: Int) -> TLSGroup? { all.first { $0.id == id } }
 }
 
 /// A cipher suite the local OpenSSL can offer, with its IANA name.

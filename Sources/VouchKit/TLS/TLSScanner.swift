@@ -91,7 +91,7 @@ public struct TLSScanResult: Sendable {
 public enum TLSScanner {
   public static func scan(_ target: TLSTarget, options: TLSScanOptions) async throws(TLSScanError) -> TLSScanResult {
     let catalogue = try TLSCatalogue.local.get()
-    let prober = TLSProber(concurrency: options.concurrency)
+    let prober = try TLSProber(concurrency: options.concurrency)
     defer { prober.close() }
     let log = ProbeLog()
     let plan = ProbePlan(target: target, catalogue: catalogue, connectTimeout: options.connectTimeout)
@@ -388,7 +388,7 @@ private struct ProbePlan: Sendable {
     var request = ProbeRequest(
       target: target, purpose: purpose, version: version, cipherList: legacySuites, tls13Suites: tls13Suites,
       groups: groups, connectTimeout: connectTimeout)
-    if case .handshake = purpose, let version, version < .tls1_3 { request.stopAtKeyExchange = true }
+    if case .handshake = purpose, let version { request.stop = version == .tls1_3 ? .serverHello : .keyExchange }
     return request
   }
 }
