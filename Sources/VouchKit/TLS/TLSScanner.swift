@@ -89,6 +89,16 @@ public struct TLSScanResult: Sendable {
 /// Suites are found by elimination: offer every candidate, remove the one the server picks, repeat until it refuses,
 /// so a chain of candidates costs accepted + 1 handshakes; candidates are split into chains that run in parallel.
 public enum TLSScanner {
+  /// Starts OpenSSL's one-time initialisation (configuration, providers, the local catalogue) on a thread of its own,
+  /// so a caller that knows a scan is coming can overlap it with its own start-up; a scan that begins sooner waits
+  /// for it.
+  public static func prepare() {
+    Thread.detachNewThread {
+      _ = CurlGlobal.status
+      _ = TLSCatalogue.local
+    }
+  }
+
   public static func scan(_ target: TLSTarget, options: TLSScanOptions) async throws(TLSScanError) -> TLSScanResult {
     let catalogue = try TLSCatalogue.local.get()
     let prober = try TLSProber(concurrency: options.concurrency)
