@@ -83,6 +83,9 @@ static inline int vouch_ssl_set_versions(SSL *ssl, int min, int max) {
 }
 static inline int vouch_ssl_set_host_name(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
 static inline int vouch_ssl_set1_groups_list(SSL *ssl, const char *list) { return (int)SSL_set1_groups_list(ssl, list); }
+static inline int vouch_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *list) {
+  return (int)SSL_CTX_set1_groups_list(ctx, list);
+}
 static inline int vouch_ssl_set1_verify_cert_store(SSL *ssl, X509_STORE *store) {
   return (int)SSL_set1_verify_cert_store(ssl, store);
 }
@@ -103,8 +106,17 @@ enum vouch_stop {
   /* TLS <= 1.2: the suite is in ServerHello, the ECDHE group or DH prime in ServerKeyExchange (RSA key transport sends
      none; such a probe ends at the server's Certificate). */
   VOUCH_STOP_KEY_EXCHANGE = 2,
+  /* The inspecting handshake: once OpenSSL has read and checked the server's whole first flight (chain, stapled OCSP
+     response, key exchange and its signature; in TLS 1.3 also CertificateVerify and Finished), the client's reply is
+     not sent. In TLS <= 1.2 that saves a round trip, which a busy server answers last. */
+  VOUCH_STOP_SERVER_FLIGHT = 3,
 };
-enum vouch_stopped { VOUCH_STOPPED_SERVER_HELLO = 1, VOUCH_STOPPED_CERTIFICATE = 2, VOUCH_STOPPED_KEY_EXCHANGE = 3 };
+enum vouch_stopped {
+  VOUCH_STOPPED_SERVER_HELLO = 1,
+  VOUCH_STOPPED_CERTIFICATE = 2,
+  VOUCH_STOPPED_KEY_EXCHANGE = 3,
+  VOUCH_STOPPED_SERVER_FLIGHT = 4,
+};
 
 struct vouch_probe_io {
   void *connection;
@@ -283,8 +295,8 @@ give_up:
 
 static inline int vouch_probe_bio_read(BIO *bio, char *out, int size) {
   struct vouch_probe_io *io = BIO_get_data(bio);
-  if (io->stop != VOUCH_STOP_NONE && io->stopped == 0 && io->server_hello &&
-      SSL_get_state(io->ssl) == TLS_ST_CR_SRVR_HELLO) {
+  if ((io->stop == VOUCH_STOP_SERVER_HELLO || io->stop == VOUCH_STOP_KEY_EXCHANGE) && io->stopped == 0 &&
+      io->server_hello && SSL_get_state(io->ssl) == TLS_ST_CR_SRVR_HELLO) {
     if (io->stop == VOUCH_STOP_SERVER_HELLO) {
       io->stopped = VOUCH_STOPPED_SERVER_HELLO;
     } else {
@@ -302,8 +314,29 @@ static inline int vouch_probe_bio_read(BIO *bio, char *out, int size) {
   return got < 0 ? -1 : (int)got;
 }
 
+/* The client's second flight (Certificate, ClientKeyExchange, ChangeCipherSpec, Finished) is written in one go once the
+   server's flight has been processed; an alert after a failure is written from a state that reads. */
+static inline int vouch_ssl_writes_second_flight(const SSL *ssl) {
+  switch (SSL_get_state(ssl)) {
+  case TLS_ST_CW_CERT:
+  case TLS_ST_CW_KEY_EXCH:
+  case TLS_ST_CW_CERT_VRFY:
+  case TLS_ST_CW_CHANGE:
+  case TLS_ST_CW_NEXT_PROTO:
+  case TLS_ST_CW_FINISHED:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 static inline int vouch_probe_bio_write(BIO *bio, const char *data, int size) {
   struct vouch_probe_io *io = BIO_get_data(bio);
+  if (io->stop == VOUCH_STOP_SERVER_FLIGHT && io->stopped == 0 && io->server_hello &&
+      vouch_ssl_writes_second_flight(io->ssl)) {
+    io->stopped = VOUCH_STOPPED_SERVER_FLIGHT;
+    return -1;
+  }
   size_t sent = 0;
   while (sent < (size_t)size) {
     size_t done = 0;

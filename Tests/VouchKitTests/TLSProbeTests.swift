@@ -11,15 +11,16 @@ extension TLSCollectorTests {
     private let allGroups = TLSGroup.all.map(\.openSSL).joined(separator: ":")
 
     private func probe(
-      _ port: Int, _ version: TLSVersion?, ciphers: String? = nil, groups: String? = nil, timeout: Double = 5,
-      stop: ProbeRequest.Stop
+      _ port: Int, _ version: TLSVersion?, purpose: ProbeRequest.Purpose = .handshake, ciphers: String? = nil,
+      groups: String? = nil, timeout: Double = 5, stop: ProbeRequest.Stop
     ) async throws -> ProbeOutcome {
       let prober = try TLSProber(concurrency: 1)
       defer { prober.close() }
       return await prober.probe(
         ProbeRequest(
-          target: TLSTarget(host: "127.0.0.1", port: port), version: version, cipherList: ciphers ?? "ALL",
-          tls13Suites: allTLS13, groups: groups ?? allGroups, connectTimeout: timeout, stop: stop))
+          target: TLSTarget(host: "127.0.0.1", port: port), purpose: purpose, version: version,
+          cipherList: ciphers ?? "ALL", tls13Suites: allTLS13, groups: groups ?? allGroups, connectTimeout: timeout,
+          stop: stop))
     }
 
     private func accepted(_ outcome: ProbeOutcome) -> Negotiated? {
@@ -95,6 +96,32 @@ extension TLSCollectorTests {
       #expect(negotiated?.stoppedAfter == "Certificate")
       #expect(negotiated?.suite == "TLS_RSA_WITH_AES_128_CBC_SHA")
       #expect(negotiated?.version == .tls1_0)
+    }
+
+    /// The inspecting handshake reads and checks the server's whole first flight and does not answer it (in TLS 1.2
+    /// a round trip less); the chain, its verification and the session are all there.
+    @Test(arguments: [("weak", "ServerHelloDone"), ("modern", "Finished")])
+    func inspectionStopsAfterTheServersFlight(_ name: String, _ stage: String) async throws {
+      let pki = try TLSTestPKI.shared()
+      let server = name == "weak" ? TLSProfileServers.weak(pki) : TLSProfileServers.modern(pki)
+      let nginx = try await NginxServer.start([server])
+      defer { nginx.stop() }
+      let purpose = ProbeRequest.Purpose.inspect(caBundle: pki.base.caCertificate.path, verifyTime: Date())
+      let negotiated = accepted(
+        try await probe(nginx.ports[name] ?? 0, nil, purpose: purpose, stop: .serverFlight))
+      #expect(negotiated?.stoppedAfter == stage)
+      #expect(negotiated?.group == "x25519")
+      #expect(negotiated?.inspection?.chain.count == 1)
+      #expect(negotiated?.inspection?.verifyCode == 0)
+      #expect(negotiated?.inspection?.hostnameMatch == true)
+      if name == "weak" {
+        #expect(negotiated?.version == .tls1_2)
+        #expect(negotiated?.suite == "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")
+        #expect(negotiated?.secureRenegotiation == true)
+        #expect(negotiated?.extendedMasterSecret == true)
+      } else {
+        #expect(negotiated?.version == .tls1_3)
+      }
     }
 
     /// Handshake messages split over 512-byte records are put back together before the key exchange is read.

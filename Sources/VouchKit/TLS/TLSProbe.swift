@@ -99,13 +99,16 @@ struct ProbeRequest: Sendable {
     /// itself; OpenSSL never parses the certificate or validates the DH key (a modular exponentiation for a 2048-bit
     /// group), and neither side generates a key. Suites without one (RSA key transport) end at the Certificate.
     case keyExchange
+    /// The inspecting handshake: everything it records is in the server's first flight, which OpenSSL reads and checks
+    /// in full; the client's reply (key exchange, Finished) is not sent. For TLS ≤ 1.2 that is a round trip less.
+    case serverFlight
   }
 
   var target: TLSTarget
   var purpose: Purpose = .handshake
   /// `nil` offers TLS 1.0 up to the highest version the library knows.
   var version: TLSVersion?
-  /// OpenSSL names for TLS ≤ 1.2 (`SSL_set_cipher_list`); `nil` leaves the default.
+  /// OpenSSL names for TLS ≤ 1.2 (`SSL_set_cipher_list`); `nil` leaves the prober's default offer.
   var cipherList: String?
   /// OpenSSL names for TLS 1.3 (`SSL_set_ciphersuites`).
   var tls13Suites: String?
@@ -122,6 +125,13 @@ struct ProbeRequest: Sendable {
     offered["groups"] = groups
     return offered
   }
+}
+
+/// The lists most of a scan's probes offer unchanged (every suite and group the library has).
+struct ProbeOffer: Sendable {
+  var cipherList: String
+  var tls13Suites: String
+  var groups: String
 }
 
 /// What a handshake negotiated; plain values copied out of the `SSL*` on the probe thread.
@@ -158,13 +168,18 @@ struct Negotiated: Sendable {
     status = 0
   }
 
-  /// Reads a handshake the probe ended after ServerHello (and, for TLS ≤ 1.2, the server's key exchange, which `io`
-  /// holds).
-  init(stopped ssl: OpaquePointer, io: vouch_probe_io) {
+  /// Reads a handshake the probe ended itself: after ServerHello (and, for TLS ≤ 1.2, the server's key exchange, which
+  /// `io` holds), or after the server's whole first flight.
+  init(stopped ssl: OpaquePointer, io: vouch_probe_io, inspection: Inspection?) {
     version = TLSVersion(openSSL: SSL_version(ssl))
     versionName = String(cString: SSL_get_version(ssl))
     suite = SSL_get_pending_cipher(ssl).flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) } ?? ""
     switch Int(io.stopped) {
+    case Int(VOUCH_STOPPED_SERVER_FLIGHT.rawValue):
+      // OpenSSL has processed every server message: the session holds what a completed handshake would.
+      group = Self.groupName(nid: vouch_ssl_negotiated_group(ssl))
+      dhBits = vouch_ssl_peer_tmp_key_is_dh(ssl) != 0 ? Int(vouch_ssl_peer_tmp_key_bits(ssl)) : nil
+      stoppedAfter = SSL_version(ssl) >= TLS1_3_VERSION ? "Finished" : "ServerHelloDone"
     case Int(VOUCH_STOPPED_SERVER_HELLO.rawValue):
       // OpenSSL has processed ServerHello: its key share is the server's ephemeral key.
       group = Self.groupName(nid: vouch_ssl_negotiated_group(ssl))
@@ -181,7 +196,7 @@ struct Negotiated: Sendable {
     }
     secureRenegotiation = io.renegotiation_info != 0
     extendedMasterSecret = io.extended_master_secret != 0
-    inspection = nil
+    self.inspection = inspection
     headers = []
     status = 0
   }
@@ -240,25 +255,31 @@ final class TLSProber: Sendable {
   private let queue = ProbeQueue()
   private let threadCount: Int
 
-  init(concurrency: Int) throws(TLSScanError) {
+  /// `defaultOffer` is what a probe offers where its request leaves a list out, and costs nothing to repeat.
+  init(concurrency: Int, defaultOffer: ProbeOffer? = nil) throws(TLSScanError) {
     _ = CurlGlobal.status
-    let client = try ProbeClient()
+    let client = try ProbeClient(defaultOffer: defaultOffer)
     threadCount = max(1, concurrency)
-    for index in 0..<threadCount {
-      let thread = Thread { [queue] in
-        while let job = queue.next() {
-          let outcome: ProbeOutcome
-          if case .request = job.request.purpose {
-            outcome = RequestProbe.run(job.request)
-          } else {
-            outcome = HandshakeProbe.run(job.request, client)
-          }
-          job.continuation.resume(returning: outcome)
+    Self.startThread(0, of: threadCount, queue, client)
+  }
+
+  /// Each thread starts the next before it takes its first probe, so the first probes do not wait for all of them
+  /// to be created (≈ 0.1 ms each).
+  private static func startThread(_ index: Int, of count: Int, _ queue: ProbeQueue, _ client: ProbeClient) {
+    let thread = Thread {
+      if index + 1 < count { startThread(index + 1, of: count, queue, client) }
+      while let job = queue.next() {
+        let outcome: ProbeOutcome
+        if case .request = job.request.purpose {
+          outcome = RequestProbe.run(job.request)
+        } else {
+          outcome = HandshakeProbe.run(job.request, client)
         }
+        job.continuation.resume(returning: outcome)
       }
-      thread.name = "vouch-tls-\(index)"
-      thread.start()
     }
+    thread.name = "vouch-tls-\(index)"
+    thread.start()
   }
 
   deinit {
@@ -323,20 +344,32 @@ private final class ProbeQueue: Sendable {
 /// session cache is off, so no probe writes to the context. One context instead of one per handshake (what libcurl
 /// does) saves its construction, ≈ 0.3 ms of CPU per probe. The last thread to finish drops the last Swift reference,
 /// and each `SSL` holds its own reference on the context, so nothing is freed while a handshake still uses it.
+///
+/// The context starts with the scan's default offer, which `SSL_new` copies: most probes offer the full lists, and
+/// parsing a 150-name cipher list for each of them (≈ 0.2 ms) would be repeated work with the same result.
 private final class ProbeClient: @unchecked Sendable {
   let context: OpaquePointer
   let bioMethod: OpaquePointer
+  let defaultOffer: ProbeOffer?
 
-  init() throws(TLSScanError) {
+  init(defaultOffer: ProbeOffer?) throws(TLSScanError) {
     guard let context = SSL_CTX_new(TLS_client_method()) else {
       throw TLSScanError(.local, "OpenSSL could not create a client context")
     }
-    guard vouch_ssl_ctx_configure_probe_client(context) == 1, let method = vouch_probe_bio_method_new() else {
+    var configured = vouch_ssl_ctx_configure_probe_client(context) == 1
+    if let offer = defaultOffer {
+      configured =
+        configured && SSL_CTX_set_cipher_list(context, offer.cipherList) == 1
+        && SSL_CTX_set_ciphersuites(context, offer.tls13Suites) == 1
+        && vouch_ssl_ctx_set1_groups_list(context, offer.groups) == 1
+    }
+    guard configured, let method = vouch_probe_bio_method_new() else {
       SSL_CTX_free(context)
       throw TLSScanError(.local, "OpenSSL could not set up the probe client")
     }
     self.context = context
     bioMethod = method
+    self.defaultOffer = defaultOffer
   }
 
   deinit {
@@ -381,7 +414,7 @@ private enum HandshakeProbe {
     }
     // Freed before `io`, which its BIO points to.
     defer { SSL_free(ssl) }
-    let offeredGroups = (request.groups ?? "").split(separator: ":").compactMap {
+    let offeredGroups = (request.groups ?? client.defaultOffer?.groups ?? "").split(separator: ":").compactMap {
       TLSGroup.named(openSSL: String($0)).map { UInt16($0.id) }
     }
     return offeredGroups.withUnsafeBufferPointer { groups in
@@ -396,8 +429,9 @@ private enum HandshakeProbe {
       case .none: io.pointee.stop = Int32(VOUCH_STOP_NONE.rawValue)
       case .serverHello: io.pointee.stop = Int32(VOUCH_STOP_SERVER_HELLO.rawValue)
       case .keyExchange: io.pointee.stop = Int32(VOUCH_STOP_KEY_EXCHANGE.rawValue)
+      case .serverFlight: io.pointee.stop = Int32(VOUCH_STOP_SERVER_FLIGHT.rawValue)
       }
-      if let problem = configure(ssl, request, store: store) {
+      if let problem = configure(ssl, request, defaultOffer: client.defaultOffer, store: store) {
         return .failed(TLSScanError(.local, "OpenSSL refused a probe option: \(problem)"))
       }
       guard vouch_ssl_attach_probe(ssl, client.bioMethod, io) == 1 else {
@@ -405,18 +439,20 @@ private enum HandshakeProbe {
       }
       ERR_clear_error()
       defer { ERR_clear_error() }
-      if SSL_connect(ssl) == 1 {
-        var inspection: Inspection?
-        if case .inspect = request.purpose { inspection = Inspection(ssl, checkedName: request.target.checkedName) }
-        return .accepted(Negotiated(completed: ssl, inspection: inspection))
+      let completed = SSL_connect(ssl) == 1
+      guard completed || io.pointee.stopped != 0 else {
+        if io.pointee.timed_out != 0 {
+          let limit = Int(request.connectTimeout * 1000)
+          return .failed(
+            TLSScanError(
+              .timeout, "\(request.target.label) did not answer in time: no TLS handshake within \(limit) ms"))
+        }
+        return .rejected(failure(io.pointee.error, request.target))
       }
-      if io.pointee.stopped != 0 { return .accepted(Negotiated(stopped: ssl, io: io.pointee)) }
-      if io.pointee.timed_out != 0 {
-        let limit = Int(request.connectTimeout * 1000)
-        return .failed(
-          TLSScanError(.timeout, "\(request.target.label) did not answer in time: no TLS handshake within \(limit) ms"))
-      }
-      return .rejected(failure(io.pointee.error, request.target))
+      var inspection: Inspection?
+      if case .inspect = request.purpose { inspection = Inspection(ssl, checkedName: request.target.checkedName) }
+      if completed { return .accepted(Negotiated(completed: ssl, inspection: inspection)) }
+      return .accepted(Negotiated(stopped: ssl, io: io.pointee, inspection: inspection))
     }
   }
 
@@ -459,13 +495,22 @@ private enum HandshakeProbe {
     return nil
   }
 
-  /// Puts the probe's offer on its `SSL`; the problem when OpenSSL refuses part of it.
-  private static func configure(_ ssl: OpaquePointer, _ request: ProbeRequest, store: OpaquePointer?) -> String? {
+  /// Puts the probe's offer on its `SSL` (lists equal to the default offer are already there); the problem when
+  /// OpenSSL refuses part of it.
+  private static func configure(
+    _ ssl: OpaquePointer, _ request: ProbeRequest, defaultOffer: ProbeOffer?, store: OpaquePointer?
+  ) -> String? {
     let version = request.version.map { Int32($0.rawValue) }
     guard vouch_ssl_set_versions(ssl, version ?? Int32(TLS1_VERSION), version ?? 0) == 1 else { return "version" }
-    if let list = request.cipherList, SSL_set_cipher_list(ssl, list) != 1 { return "cipher list \(list)" }
-    if let list = request.tls13Suites, SSL_set_ciphersuites(ssl, list) != 1 { return "TLS 1.3 suites \(list)" }
-    if let list = request.groups, vouch_ssl_set1_groups_list(ssl, list) != 1 { return "groups \(list)" }
+    if let list = request.cipherList, list != defaultOffer?.cipherList, SSL_set_cipher_list(ssl, list) != 1 {
+      return "cipher list \(list)"
+    }
+    if let list = request.tls13Suites, list != defaultOffer?.tls13Suites, SSL_set_ciphersuites(ssl, list) != 1 {
+      return "TLS 1.3 suites \(list)"
+    }
+    if let list = request.groups, list != defaultOffer?.groups, vouch_ssl_set1_groups_list(ssl, list) != 1 {
+      return "groups \(list)"
+    }
     if let name = request.target.sniName, vouch_ssl_set_host_name(ssl, name) != 1 { return "server name \(name)" }
     if case .inspect(_, let verifyTime) = request.purpose, let store {
       guard vouch_ssl_set1_verify_cert_store(ssl, store) == 1 else { return "CA store" }
