@@ -1,6 +1,7 @@
 #ifndef VOUCH_CCURL_SHIM_H
 #define VOUCH_CCURL_SHIM_H
 #include <curl/curl.h>
+#include <errno.h>
 
 /* Swift cannot call C variadic functions, so each option type gets a typed wrapper. */
 
@@ -26,6 +27,7 @@ static inline CURLcode vouch_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { r
 static inline CURLcode vouch_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode vouch_curl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode vouch_curl_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode vouch_curl_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v) { return curl_easy_getinfo(h, i, v); }
 
 static inline CURLMcode vouch_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 
@@ -33,6 +35,23 @@ static inline CURLMcode vouch_curl_multi_setopt_long(CURLM *m, CURLMoption o, lo
 static inline CURL *vouch_curl_msg_easy(CURLMsg *m) { return m->easy_handle; }
 static inline CURLMSG vouch_curl_msg_kind(CURLMsg *m) { return m->msg; }
 static inline CURLcode vouch_curl_msg_result(CURLMsg *m) { return m->data.result; }
+
+/* curl_easy_recv / curl_easy_send on a CURLOPT_CONNECT_ONLY connection, shaped as the TLS prober's transfer functions:
+   0 when `done` bytes moved (0 received = the peer closed), 1 when the socket is not ready, -1 on failure (errno). */
+static inline int vouch_curl_transfer_status(CURL *easy, CURLcode code) {
+  if (code == CURLE_OK) return 0;
+  if (code == CURLE_AGAIN) return 1;
+  long error = 0;
+  curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &error);
+  errno = (int)error;
+  return -1;
+}
+static inline int vouch_curl_receive(void *easy, void *buffer, size_t length, size_t *done) {
+  return vouch_curl_transfer_status(easy, curl_easy_recv(easy, buffer, length, done));
+}
+static inline int vouch_curl_send(void *easy, void *buffer, size_t length, size_t *done) {
+  return vouch_curl_transfer_status(easy, curl_easy_send(easy, buffer, length, done));
+}
 
 /* CURL_GLOBAL_ALL is a macro expression Swift does not import reliably. */
 static inline CURLcode vouch_curl_global_init(void) { return curl_global_init(CURL_GLOBAL_ALL); }

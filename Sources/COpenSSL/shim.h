@@ -7,13 +7,14 @@
 #include <openssl/bn.h>
 #include <openssl/objects.h>
 #include <openssl/comp.h>
+#include <openssl/err.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Swift cannot call OpenSSL's function-like macros or reach into its stacks, so each one gets a typed wrapper. */
-
-static inline long vouch_ssl_ctx_status_type_ocsp(SSL_CTX *ctx) {
-  return SSL_CTX_set_tlsext_status_type(ctx, TLSEXT_STATUSTYPE_ocsp);
-}
 
 /* Bytes of the stapled OCSP response; 0 when the server stapled none. */
 static inline long vouch_ssl_ocsp_response_length(SSL *ssl) {
@@ -57,32 +58,347 @@ static inline void vouch_ssl_ctx_set_info_callback(SSL_CTX *ctx, vouch_ssl_info_
 }
 static inline int vouch_ssl_handshake_done(int where) { return (where & SSL_CB_HANDSHAKE_DONE) != 0; }
 
-/* Stopping a TLS <= 1.2 probe once the server's key exchange has been read: the security callback sees the server's
-   DHE key (SSL_SECOP_TMP_DH) or ECDHE group (SSL_SECOP_CURVE_CHECK) while the client processes ServerKeyExchange, before
-   the client generates its own key. The default callback still decides; when it allows, `record` receives the group's
-   NID (ECDHE) or the DH key's bits (DHE) and the callback refuses, which ends the handshake with an alert. */
-typedef void (*vouch_ske_record)(const SSL *ssl, void *probe, int nid, int dh_bits, int at_certificate);
-typedef int (*vouch_security_cb)(const SSL *, const SSL_CTX *, int, int, int, void *, void *);
-struct vouch_ske_stop {
-  vouch_security_cb fallback;
-  vouch_ske_record record;
-  void *probe;
-  /* From the ServerHello's extensions (RFC 5746 renegotiation_info, RFC 7627 extended_master_secret): OpenSSL only
-     reports them once the handshake is over. */
+/* ---- Handshakes over a connection libcurl made (CURLOPT_CONNECT_ONLY on an http:// URL) ----
+   One SSL_CTX serves every probe of a scan; each probe's SSL carries its own versions, suites, groups, SNI and
+   verification settings, so nothing per-probe touches the shared context. */
+
+/* The client a probe presents, as libcurl 7.88 configures its SSL_CTX for an https:// URL (same options, ALPN and
+   post-handshake auth, so the server sees the same ClientHello), at security level 0: Debian's level 2 would silently
+   refuse TLS 1.0/1.1, SHA-1 signatures and small DH keys and wrongly report them "not accepted". */
+static inline int vouch_ssl_ctx_configure_probe_client(SSL_CTX *ctx) {
+  uint64_t options = SSL_OP_ALL | SSL_OP_NO_TICKET | SSL_OP_NO_COMPRESSION;
+  options &= ~(uint64_t)(SSL_OP_NETSCAPE_REUSE_CIPHER_CHANGE_BUG | SSL_OP_DONT_INSERT_EMPTY_FRAGMENTS);
+  SSL_CTX_set_options(ctx, options);
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+  SSL_CTX_set_post_handshake_auth(ctx, 1);
+  static const unsigned char alpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  return SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn) == 0;
+}
+
+/* min = max pins one version; max 0 is the highest the library knows. */
+static inline int vouch_ssl_set_versions(SSL *ssl, int min, int max) {
+  return SSL_set_min_proto_version(ssl, min) == 1 && SSL_set_max_proto_version(ssl, max) == 1;
+}
+static inline int vouch_ssl_set_host_name(SSL *ssl, const char *name) { return (int)SSL_set_tlsext_host_name(ssl, name); }
+static inline int vouch_ssl_set1_groups_list(SSL *ssl, const char *list) { return (int)SSL_set1_groups_list(ssl, list); }
+static inline int vouch_ssl_ctx_set1_groups_list(SSL_CTX *ctx, const char *list) {
+  return (int)SSL_CTX_set1_groups_list(ctx, list);
+}
+static inline int vouch_ssl_set1_verify_cert_store(SSL *ssl, X509_STORE *store) {
+  return (int)SSL_set1_verify_cert_store(ssl, store);
+}
+static inline int vouch_ssl_status_type_ocsp(SSL *ssl) {
+  return (int)SSL_set_tlsext_status_type(ssl, TLSEXT_STATUSTYPE_ocsp);
+}
+
+/* Moves bytes over the probe's connection: 0 when `done` bytes moved (0 received = the peer closed), 1 when the
+   socket is not ready, -1 on failure with errno set. */
+typedef int (*vouch_transfer)(void *connection, void *buffer, size_t length, size_t *done);
+
+/* Where a probe ends the handshake itself. Once the server has committed to its choices there is nothing left to learn,
+   and the rest of the handshake costs both ends: certificate parsing, key agreement, signature checks. */
+enum vouch_stop {
+  VOUCH_STOP_NONE = 0,
+  /* TLS 1.3: the version, suite and group are all in ServerHello. */
+  VOUCH_STOP_SERVER_HELLO = 1,
+  /* TLS <= 1.2: the suite is in ServerHello, the ECDHE group or DH prime in ServerKeyExchange (RSA key transport sends
+     none; such a probe ends at the server's Certificate). */
+  VOUCH_STOP_KEY_EXCHANGE = 2,
+  /* The inspecting handshake: once OpenSSL has read and checked the server's whole first flight (chain, stapled OCSP
+     response, key exchange and its signature; in TLS 1.3 also CertificateVerify and Finished), the client's reply is
+     not sent. In TLS <= 1.2 that saves a round trip, which a busy server answers last. */
+  VOUCH_STOP_SERVER_FLIGHT = 3,
+};
+enum vouch_stopped {
+  VOUCH_STOPPED_SERVER_HELLO = 1,
+  VOUCH_STOPPED_CERTIFICATE = 2,
+  VOUCH_STOPPED_KEY_EXCHANGE = 3,
+  VOUCH_STOPPED_SERVER_FLIGHT = 4,
+};
+
+struct vouch_probe_io {
+  void *connection;
+  vouch_transfer receive;
+  vouch_transfer send;
+  int socket;
+  /* CLOCK_MONOTONIC milliseconds by which the handshake must be over. */
+  long long deadline;
+  SSL *ssl;
+  int stop;
+  /* Groups the probe offered (IANA ids): a ServerKeyExchange naming another is left to OpenSSL to refuse. */
+  const unsigned short *groups;
+  int group_count;
+  /* Results. */
+  int timed_out;
+  int error;
+  /* The peer closed the connection. */
+  int eof;
+  int stopped;
+  int group;
+  int dh_bits;
+  /* From ServerHello's extensions (RFC 5746 renegotiation_info, RFC 7627 extended_master_secret): OpenSSL only reports
+     them once a handshake is over. */
   int renegotiation_info;
   int extended_master_secret;
+  /* A ServerHello (not a HelloRetryRequest) has been read in full. */
+  int server_hello;
+  /* Bytes received but not yet handed to OpenSSL: the server's flight, read ahead to find its key exchange. */
+  unsigned char *buffer;
+  size_t start, end, capacity;
 };
-static inline void vouch_ske_message(int write_p, int version, int content_type, const void *buf, size_t len,
-                                     SSL *ssl, void *arg) {
-  struct vouch_ske_stop *stop = arg;
+
+static inline long long vouch_monotonic_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Waits until the socket is ready or the deadline passes; 0 ready, -1 timed out or failed. */
+static inline int vouch_probe_wait(struct vouch_probe_io *io, short events) {
+  for (;;) {
+    long long left = io->deadline - vouch_monotonic_ms();
+    if (left <= 0) {
+      io->timed_out = 1;
+      return -1;
+    }
+    struct pollfd fd = {io->socket, events, 0};
+    int ready = poll(&fd, 1, left > 60000 ? 60000 : (int)left);
+    if (ready > 0) return 0;
+    if (ready < 0 && errno != EINTR) {
+      io->error = errno;
+      return -1;
+    }
+  }
+}
+
+/* Receives into `out`; the count (0 = the peer closed), or -1. */
+static inline long vouch_probe_receive(struct vouch_probe_io *io, void *out, size_t length) {
+  for (;;) {
+    size_t done = 0;
+    errno = 0;
+    int status = io->receive(io->connection, out, length, &done);
+    if (status == 0 && done == 0) io->eof = 1;
+    if (status == 0) return (long)done;
+    if (status < 0) {
+      io->error = errno;
+      return -1;
+    }
+    if (vouch_probe_wait(io, POLLIN) < 0) return -1;
+  }
+}
+
+/* Reads more of the server's flight into the look-ahead buffer; the bytes added, 0 when the peer closed, -1. */
+static inline long vouch_probe_fill(struct vouch_probe_io *io) {
+  if (io->capacity - io->end < 4096) {
+    size_t capacity = io->capacity == 0 ? 16384 : io->capacity * 2;
+    if (capacity > (1 << 20)) return -1;
+    unsigned char *grown = realloc(io->buffer, capacity);
+    if (grown == NULL) return -1;
+    io->buffer = grown;
+    io->capacity = capacity;
+  }
+  long got = vouch_probe_receive(io, io->buffer + io->end, io->capacity - io->end);
+  if (got > 0) io->end += (size_t)got;
+  return got;
+}
+
+static inline int vouch_probe_offered_group(const struct vouch_probe_io *io, unsigned id) {
+  for (int i = 0; i < io->group_count; i++) {
+    if (io->groups[i] == id) return 1;
+  }
+  return 0;
+}
+
+/* Reads the server's key exchange parameters from a ServerKeyExchange body: the named curve (ECDHE) or the prime's
+   size (DHE), which is what OpenSSL would report, without the validation and key generation the probe never needs.
+   1 when understood; 0 leaves the message to OpenSSL. */
+static inline int vouch_probe_key_exchange(struct vouch_probe_io *io, int kx, const unsigned char *p, size_t length) {
+  size_t at = 0;
+  if (kx == NID_kx_ecdhe_psk || kx == NID_kx_dhe_psk) {
+    if (length < 2) return 0;
+    at = 2 + (((size_t)p[0] << 8) | p[1]); /* psk_identity_hint */
+  }
+  if (kx == NID_kx_ecdhe || kx == NID_kx_ecdhe_psk) {
+    if (at + 3 > length || p[at] != 3) return 0; /* named_curve only, as OpenSSL */
+    unsigned id = ((unsigned)p[at + 1] << 8) | p[at + 2];
+    if (id >= 256 || !vouch_probe_offered_group(io, id)) return 0;
+    io->group = (int)id;
+    return 1;
+  }
+  if (at + 2 > length) return 0;
+  size_t prime = ((size_t)p[at] << 8) | p[at + 1];
+  at += 2;
+  if (prime == 0 || at + prime > length) return 0;
+  size_t skip = 0;
+  while (skip < prime && p[at + skip] == 0) skip++;
+  if (skip == prime) return 0;
+  int bits = (int)(prime - skip) * 8;
+  for (unsigned char top = p[at + skip]; (top & 0x80) == 0; top <<= 1) bits--;
+  io->dh_bits = bits;
+  return 1;
+}
+
+/* Called when OpenSSL has processed ServerHello and asks for the next record, before it sees any: reads the rest of
+   the flight (plaintext handshake records) up to the ServerKeyExchange, or the Certificate when the suite has no
+   ephemeral key exchange. Anything unexpected (an alert, another message first, a curve that was not offered, an
+   unreadable record) sets `stop` to none and the handshake goes on in OpenSSL as an ordinary one. */
+static inline void vouch_probe_look_ahead(struct vouch_probe_io *io) {
+  const SSL_CIPHER *cipher = SSL_get_pending_cipher(io->ssl);
+  int kx = cipher == NULL ? 0 : SSL_CIPHER_get_kx_nid(cipher);
+  int ephemeral = kx == NID_kx_ecdhe || kx == NID_kx_ecdhe_psk || kx == NID_kx_dhe || kx == NID_kx_dhe_psk;
+  unsigned char *messages = NULL; /* handshake messages reassembled from the records read so far */
+  size_t used = 0, capacity = 0, records = io->start, parsed = 0;
+  for (;;) {
+    /* Append every complete record in the buffer. */
+    while (io->end - records >= 5) {
+      const unsigned char *header = io->buffer + records;
+      size_t length = ((size_t)header[3] << 8) | header[4];
+      if (header[0] != SSL3_RT_HANDSHAKE || header[1] != 3 || length > SSL3_RT_MAX_PLAIN_LENGTH) goto give_up;
+      if (io->end - records < 5 + length) break;
+      if (used + length > capacity) {
+        capacity = (used + length) * 2;
+        unsigned char *grown = realloc(messages, capacity);
+        if (grown == NULL) goto give_up;
+        messages = grown;
+      }
+      memcpy(messages + used, header + 5, length);
+      used += length;
+      records += 5 + length;
+    }
+    /* Walk the complete messages. */
+    while (used - parsed >= 4) {
+      const unsigned char *m = messages + parsed;
+      size_t length = ((size_t)m[1] << 16) | ((size_t)m[2] << 8) | m[3];
+      if (used - parsed < 4 + length) break;
+      parsed += 4 + length;
+      if (m[0] == SSL3_MT_CERTIFICATE && !ephemeral) {
+        io->stopped = VOUCH_STOPPED_CERTIFICATE;
+        free(messages);
+        return;
+      }
+      if (m[0] == SSL3_MT_CERTIFICATE || m[0] == SSL3_MT_CERTIFICATE_STATUS) continue;
+      if (m[0] == SSL3_MT_SERVER_KEY_EXCHANGE && ephemeral && vouch_probe_key_exchange(io, kx, m + 4, length)) {
+        io->stopped = VOUCH_STOPPED_KEY_EXCHANGE;
+        free(messages);
+        return;
+      }
+      goto give_up;
+    }
+    if (vouch_probe_fill(io) <= 0) goto give_up;
+  }
+give_up:
+  free(messages);
+  io->stop = VOUCH_STOP_NONE;
+}
+
+static inline int vouch_probe_bio_read(BIO *bio, char *out, int size) {
+  struct vouch_probe_io *io = BIO_get_data(bio);
+  if ((io->stop == VOUCH_STOP_SERVER_HELLO || io->stop == VOUCH_STOP_KEY_EXCHANGE) && io->stopped == 0 &&
+      io->server_hello && SSL_get_state(io->ssl) == TLS_ST_CR_SRVR_HELLO) {
+    if (io->stop == VOUCH_STOP_SERVER_HELLO) {
+      io->stopped = VOUCH_STOPPED_SERVER_HELLO;
+    } else {
+      vouch_probe_look_ahead(io);
+    }
+  }
+  if (io->stopped != 0 || size <= 0) return 0; /* The end of the stream ends the handshake. */
+  if (io->start < io->end) {
+    size_t length = io->end - io->start < (size_t)size ? io->end - io->start : (size_t)size;
+    memcpy(out, io->buffer + io->start, length);
+    io->start += length;
+    return (int)length;
+  }
+  long got = vouch_probe_receive(io, out, (size_t)size);
+  return got < 0 ? -1 : (int)got;
+}
+
+/* The client's second flight (Certificate, ClientKeyExchange, ChangeCipherSpec, Finished) is written in one go once the
+   server's flight has been processed; an alert after a failure is written from a state that reads. */
+static inline int vouch_ssl_writes_second_flight(const SSL *ssl) {
+  switch (SSL_get_state(ssl)) {
+  case TLS_ST_CW_CERT:
+  case TLS_ST_CW_KEY_EXCH:
+  case TLS_ST_CW_CERT_VRFY:
+  case TLS_ST_CW_CHANGE:
+  case TLS_ST_CW_NEXT_PROTO:
+  case TLS_ST_CW_FINISHED:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static inline int vouch_probe_bio_write(BIO *bio, const char *data, int size) {
+  struct vouch_probe_io *io = BIO_get_data(bio);
+  if (io->stop == VOUCH_STOP_SERVER_FLIGHT && io->stopped == 0 && io->server_hello &&
+      vouch_ssl_writes_second_flight(io->ssl)) {
+    io->stopped = VOUCH_STOPPED_SERVER_FLIGHT;
+    return -1;
+  }
+  size_t sent = 0;
+  while (sent < (size_t)size) {
+    size_t done = 0;
+    errno = 0;
+    int status = io->send(io->connection, (void *)(data + sent), (size_t)size - sent, &done);
+    if (status < 0) {
+      io->error = errno;
+      return -1;
+    }
+    if (status == 0) {
+      sent += done;
+    } else if (vouch_probe_wait(io, POLLOUT) < 0) {
+      return -1;
+    }
+  }
+  return size;
+}
+
+/* A closed stream reads as EOF, so OpenSSL reports "unexpected eof" as it does over a socket. */
+static inline long vouch_probe_bio_ctrl(BIO *bio, int command, long number, void *pointer) {
+  struct vouch_probe_io *io = BIO_get_data(bio);
+  if (command == BIO_CTRL_FLUSH) return 1;
+  if (command == BIO_CTRL_EOF) return io != NULL && (io->eof || io->stopped);
+  return 0;
+}
+
+static inline int vouch_probe_bio_create(BIO *bio) {
+  BIO_set_init(bio, 1);
+  return 1;
+}
+
+/* The BIO type that carries a probe's handshake over libcurl's connection; make it once per process. Its data is a
+   `struct vouch_probe_io`, owned by the caller for as long as the SSL lives. Reads and writes wait for the socket
+   themselves (poll, up to the deadline), so SSL_connect runs to its end in one call. */
+static inline BIO_METHOD *vouch_probe_bio_method_new(void) {
+  BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "vouch libcurl connection");
+  if (method == NULL) return NULL;
+  BIO_meth_set_read(method, vouch_probe_bio_read);
+  BIO_meth_set_write(method, vouch_probe_bio_write);
+  BIO_meth_set_ctrl(method, vouch_probe_bio_ctrl);
+  BIO_meth_set_create(method, vouch_probe_bio_create);
+  return method;
+}
+
+/* Notes ServerHello's renegotiation_info and extended_master_secret extensions, and that a ServerHello (not a
+   HelloRetryRequest) is complete: the message callback sees it before OpenSSL processes it. */
+static inline void vouch_probe_message(int write_p, int version, int content_type, const void *buf, size_t len,
+                                       SSL *ssl, void *arg) {
+  static const unsigned char retry[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
+                                          0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
+                                          0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+  struct vouch_probe_io *io = arg;
   const unsigned char *p = buf;
-  if (stop == NULL || write_p || content_type != SSL3_RT_HANDSHAKE || len < 4 || p[0] != SSL3_MT_SERVER_HELLO) return;
+  if (io == NULL || write_p || content_type != SSL3_RT_HANDSHAKE || len < 4 || p[0] != SSL3_MT_SERVER_HELLO) return;
   size_t end = 4 + (((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3]);
-  if (end > len) return;
+  if (end > len || end < 4 + 2 + 32) return;
+  if (memcmp(p + 4 + 2, retry, sizeof retry) == 0) return;
+  io->server_hello = 1;
   size_t at = 4 + 2 + 32; /* type and length, version, random */
   if (at + 1 > end) return;
-  at += 1 + p[at];       /* session id */
-  at += 2 + 1;           /* cipher suite, compression */
+  at += 1 + p[at];        /* session id */
+  at += 2 + 1;            /* cipher suite, compression */
   if (at + 2 > end) return;
   size_t extensions = at + 2 + (((size_t)p[at] << 8) | p[at + 1]);
   at += 2;
@@ -90,54 +406,23 @@ static inline void vouch_ske_message(int write_p, int version, int content_type,
   while (at + 4 <= extensions) {
     unsigned type = ((unsigned)p[at] << 8) | p[at + 1];
     size_t length = ((size_t)p[at + 2] << 8) | p[at + 3];
-    if (type == 0xff01) stop->renegotiation_info = 1;
-    if (type == 0x0017) stop->extended_master_secret = 1;
+    if (type == 0xff01) io->renegotiation_info = 1;
+    if (type == 0x0017) io->extended_master_secret = 1;
     at += 4 + length;
   }
 }
-static inline int vouch_ske_security(const SSL *ssl, const SSL_CTX *ctx, int op, int bits, int nid, void *other,
-                                     void *ex) {
-  struct vouch_ske_stop *stop = ex;
-  if (stop == NULL) return 1;
-  int allowed = stop->fallback == NULL ? 1 : stop->fallback(ssl, ctx, op, bits, nid, other, NULL);
-  if (!allowed || ssl == NULL || SSL_get_state(ssl) != TLS_ST_CR_KEY_EXCH) return allowed;
-  if (op == SSL_SECOP_TMP_DH && other != NULL) {
-    stop->record(ssl, stop->probe, 0, EVP_PKEY_get_bits((EVP_PKEY *)other), 0);
-    return 0;
-  }
-  if (op == SSL_SECOP_CURVE_CHECK) {
-    stop->record(ssl, stop->probe, nid, 0, 0);
-    return 0;
-  }
-  return allowed;
+
+/* Attaches the probe's I/O to `ssl` (which then owns the BIO) and its message callback. */
+static inline int vouch_ssl_attach_probe(SSL *ssl, BIO_METHOD *method, struct vouch_probe_io *io) {
+  BIO *bio = BIO_new(method);
+  if (bio == NULL) return 0;
+  BIO_set_data(bio, io);
+  SSL_set_bio(ssl, bio, bio);
+  io->ssl = ssl;
+  SSL_set_msg_callback(ssl, vouch_probe_message);
+  SSL_set_msg_callback_arg(ssl, io);
+  return 1;
 }
-/* Suites without an ephemeral key exchange (RSA key transport) send no ServerKeyExchange: such a probe stops when the
-   client reaches the server's certificate, where ServerHello has been read, and so skips the server's private-key
-   operation. The chain is not verified (only the inspecting probe needs it); other suites continue to their
-   ServerKeyExchange. */
-static inline int vouch_ske_certificate(X509_STORE_CTX *store, void *arg) {
-  struct vouch_ske_stop *stop = arg;
-  SSL *ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx());
-  if (stop == NULL || ssl == NULL || SSL_version(ssl) >= TLS1_3_VERSION) return 1;
-  const SSL_CIPHER *cipher = SSL_get_pending_cipher(ssl);
-  if (cipher == NULL) return 1;
-  int kx = SSL_CIPHER_get_kx_nid(cipher);
-  if (kx == NID_kx_dhe || kx == NID_kx_ecdhe) return 1;
-  stop->record(ssl, stop->probe, 0, 0, 1);
-  return 0;
-}
-/* `stop` must outlive the handshake; its fallback is the context's current (default) callback. */
-static inline void vouch_ssl_ctx_stop_at_key_exchange(SSL_CTX *ctx, struct vouch_ske_stop *stop) {
-  SSL_CTX_set_cert_verify_callback(ctx, vouch_ske_certificate, stop);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-  stop->fallback = SSL_CTX_get_security_callback(ctx);
-  SSL_CTX_set_security_callback(ctx, vouch_ske_security);
-  SSL_CTX_set0_security_ex_data(ctx, stop);
-  SSL_CTX_set_msg_callback(ctx, vouch_ske_message);
-  SSL_CTX_set_msg_callback_arg(ctx, stop);
-}
-/* The suite the server chose in ServerHello, before the handshake completes. */
-static inline const SSL_CIPHER *vouch_ssl_pending_cipher(const SSL *ssl) { return SSL_get_pending_cipher(ssl); }
 
 static inline int vouch_ssl_chain_count(SSL *ssl) {
   STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);

@@ -21,6 +21,8 @@ struct Vouch: AsyncParsableCommand {
   /// Maps argument-parser's usage failures (64) to Vouch's documented code 3.
   static func main() async {
     loggingBootstrap
+    // A scan starts with OpenSSL's one-time initialisation (≈ 3 ms); let it run beside argument parsing.
+    if CommandLine.arguments.dropFirst().first == TLS.configuration.commandName { TLSScanner.prepare() }
     do {
       var command = try parseAsRoot()
       if var asyncCommand = command as? AsyncParsableCommand {
@@ -28,6 +30,9 @@ struct Vouch: AsyncParsableCommand {
       } else {
         try command.run()
       }
+    } catch let code as ExitCode {
+      // A command's own exit status has no message; argument-parser would still lay out help text to find that out.
+      Foundation.exit(code.rawValue)
     } catch {
       if exitCode(for: error) == .validationFailure {
         printError(fullMessage(for: error))

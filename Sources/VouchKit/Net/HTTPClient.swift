@@ -46,9 +46,12 @@ public final class HTTPClient: Sendable {
   }
 }
 
-/// libcurl's global state, initialised once per process before the first handle exists.
-private enum CurlGlobal {
-  static let status: CURLcode = vouch_curl_global_init()
+/// libcurl's global state, initialised once per process before the first handle exists (HTTP client, TLS prober).
+enum CurlGlobal {
+  static let status: CURLcode = {
+    _ = OpenSSLGlobal.ready
+    return vouch_curl_global_init()
+  }()
 }
 
 /// A multi handle that other threads may only pass to `curl_multi_wakeup`, which libcurl documents as thread-safe.

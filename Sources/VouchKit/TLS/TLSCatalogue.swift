@@ -42,22 +42,26 @@ public struct TLSGroup: Sendable, Hashable {
   let openSSL: String
   /// Finite-field groups are only negotiated in TLS 1.3; in TLS 1.2 the server's DH parameters decide.
   let finiteField: Bool
+  /// Its code point in the IANA registry, as ServerKeyExchange names it.
+  let id: Int
 
   /// Every group the probe offers, most common first (the first one gets the TLS 1.3 key share).
   public static let all: [TLSGroup] = [
-    TLSGroup(iana: "x25519", openSSL: "X25519", finiteField: false),
-    TLSGroup(iana: "secp256r1", openSSL: "prime256v1", finiteField: false),
-    TLSGroup(iana: "secp384r1", openSSL: "secp384r1", finiteField: false),
-    TLSGroup(iana: "secp521r1", openSSL: "secp521r1", finiteField: false),
-    TLSGroup(iana: "x448", openSSL: "X448", finiteField: false),
-    TLSGroup(iana: "ffdhe2048", openSSL: "ffdhe2048", finiteField: true),
-    TLSGroup(iana: "ffdhe3072", openSSL: "ffdhe3072", finiteField: true),
-    TLSGroup(iana: "ffdhe4096", openSSL: "ffdhe4096", finiteField: true),
-    TLSGroup(iana: "ffdhe6144", openSSL: "ffdhe6144", finiteField: true),
-    TLSGroup(iana: "ffdhe8192", openSSL: "ffdhe8192", finiteField: true),
+    TLSGroup(iana: "x25519", openSSL: "X25519", finiteField: false, id: 29),
+    TLSGroup(iana: "secp256r1", openSSL: "prime256v1", finiteField: false, id: 23),
+    TLSGroup(iana: "secp384r1", openSSL: "secp384r1", finiteField: false, id: 24),
+    TLSGroup(iana: "secp521r1", openSSL: "secp521r1", finiteField: false, id: 25),
+    TLSGroup(iana: "x448", openSSL: "X448", finiteField: false, id: 30),
+    TLSGroup(iana: "ffdhe2048", openSSL: "ffdhe2048", finiteField: true, id: 256),
+    TLSGroup(iana: "ffdhe3072", openSSL: "ffdhe3072", finiteField: true, id: 257),
+    TLSGroup(iana: "ffdhe4096", openSSL: "ffdhe4096", finiteField: true, id: 258),
+    TLSGroup(iana: "ffdhe6144", openSSL: "ffdhe6144", finiteField: true, id: 259),
+    TLSGroup(iana: "ffdhe8192", openSSL: "ffdhe8192", finiteField: true, id: 260),
   ]
 
   static func named(openSSL name: String) -> TLSGroup? { all.first { $0.openSSL == name } }
+
+  static func withID(_ id: Int) -> TLSGroup? { all.first { $0.id == id } }
 }
 
 /// A cipher suite the local OpenSSL can offer, with its IANA name.
@@ -100,6 +104,7 @@ public struct TLSCatalogue: Sendable {
   public static let local: Result<TLSCatalogue, TLSScanError> = load()
 
   private static func load() -> Result<TLSCatalogue, TLSScanError> {
+    _ = OpenSSLGlobal.ready
     guard let context = SSL_CTX_new(TLS_client_method()) else {
       return .failure(TLSScanError(.local, "OpenSSL could not create a client context"))
     }
@@ -133,4 +138,11 @@ public struct TLSCatalogue: Sendable {
     if !compression { notTested.append("TLS compression") }
     return .success(TLSCatalogue(suites: suites, notTested: notTested, compressionAvailable: compression))
   }
+}
+
+/// OpenSSL's process-wide set-up, before Vouch or libcurl first use it. OpenSSL then never frees its global state at
+/// exit: probe threads may still be inside OpenSSL when the process exits (they finish and free the scan's context
+/// after the scan has returned, or keep running after a scan failed early), and would crash on freed state.
+enum OpenSSLGlobal {
+  static let ready: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil) == 1
 }

@@ -89,28 +89,43 @@ public struct TLSScanResult: Sendable {
 /// Suites are found by elimination: offer every candidate, remove the one the server picks, repeat until it refuses,
 /// so a chain of candidates costs accepted + 1 handshakes; candidates are split into chains that run in parallel.
 public enum TLSScanner {
+  /// Starts OpenSSL's one-time initialisation (configuration, providers, the local catalogue) on a thread of its own,
+  /// so a caller that knows a scan is coming can overlap it with its own start-up; a scan that begins sooner waits
+  /// for it. The same thread formats a timestamp once: Foundation's first ISO 8601 formatting loads the calendar and
+  /// time zone (≈ 1 ms), which the scan record's timestamps would otherwise pay for at the end of the scan.
+  public static func prepare() {
+    Thread.detachNewThread {
+      _ = CurlGlobal.status
+      _ = TLSCatalogue.local
+      _ = Date.now.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+  }
+
   public static func scan(_ target: TLSTarget, options: TLSScanOptions) async throws(TLSScanError) -> TLSScanResult {
     let catalogue = try TLSCatalogue.local.get()
-    let prober = TLSProber(concurrency: options.concurrency)
+    let plan = ProbePlan(target: target, catalogue: catalogue, connectTimeout: options.connectTimeout)
+    let prober = try TLSProber(
+      concurrency: options.concurrency,
+      defaultOffer: ProbeOffer(cipherList: plan.legacySuites, tls13Suites: plan.tls13Suites, groups: plan.groups))
     defer { prober.close() }
     let log = ProbeLog()
-    let plan = ProbePlan(target: target, catalogue: catalogue, connectTimeout: options.connectTimeout)
 
-    // Everything starts at once; only the group scan of a server without TLS 1.3 waits for the first handshake.
+    // Everything starts at once; only the group scan of a server without TLS 1.3 waits, for the versions' first probes.
+    let versions = AcceptedVersions()
     let inspect = Task {
       await log.probe(
         plan.request(nil, .inspect(caBundle: options.caBundle, verifyTime: options.now)), "inspect", prober)
     }
     async let hstsOutcome = log.probe(plan.request(nil, .request(timeout: options.requestTimeout)), "hsts", prober)
-    async let groupOutcome = groups(plan: plan, prober: prober, log: log) {
-      if case .accepted(let negotiated) = await inspect.value { return negotiated.version }
-      return nil
-    }
+    async let groupOutcome = groups(plan: plan, prober: prober, log: log) { await versions.highest() }
     let perVersion = await withTaskGroup(of: (TLSVersion, Result<VersionFindings, TLSScanError>).self) { group in
       for version in TLSVersion.allCases {
         let candidates = catalogue.suites.filter { $0.usable(in: version) }
         group.addTask {
-          (version, await versionFindings(version, candidates, plan: plan, prober: prober, log: log))
+          (
+            version,
+            await versionFindings(version, candidates, plan: plan, prober: prober, log: log, versions: versions)
+          )
         }
       }
       var results: [TLSVersion: Result<VersionFindings, TLSScanError>] = [:]
@@ -187,10 +202,13 @@ public enum TLSScanner {
   /// candidates are eliminated in parallel chains. The first chain to find a second suite also starts the order
   /// probe, which then runs beside the remaining eliminations instead of after them.
   private static func versionFindings(
-    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog
+    _ version: TLSVersion, _ candidates: [TLSCipherSuite], plan: ProbePlan, prober: TLSProber, log: ProbeLog,
+    versions: AcceptedVersions
   ) async -> Result<VersionFindings, TLSScanError> {
     let first: [String]
-    switch await enumerateSuites(version, candidates, plan: plan, prober: prober, log: log, limit: 1) {
+    let opening = await enumerateSuites(version, candidates, plan: plan, prober: prober, log: log, limit: 1)
+    await versions.record(version, accepted: (try? opening.get())?.isEmpty == false)
+    switch opening {
     case .failure(let error): return .failure(error)
     case .success(let found) where found.isEmpty: return .success(VersionFindings(suites: []))
     case .success(let found): first = found
@@ -247,8 +265,8 @@ public enum TLSScanner {
     return [ecdhe, dhe, rest].filter { !$0.isEmpty }
   }
 
-  /// Accepted groups, tested at TLS 1.3 and, when the server has no TLS 1.3, at the highest version the first
-  /// handshake found. Returns that version (nil when nothing was tested) and the groups.
+  /// Accepted groups, tested at TLS 1.3 and, when the server has no TLS 1.3, at the highest version it accepts.
+  /// Returns that version (nil when nothing was tested) and the groups.
   private static func groups(
     plan: ProbePlan, prober: TLSProber, log: ProbeLog, highest: @escaping @Sendable () async -> TLSVersion?
   ) async -> Result<(TLSVersion?, [String]), TLSScanError> {
@@ -388,8 +406,36 @@ private struct ProbePlan: Sendable {
     var request = ProbeRequest(
       target: target, purpose: purpose, version: version, cipherList: legacySuites, tls13Suites: tls13Suites,
       groups: groups, connectTimeout: connectTimeout)
-    if case .handshake = purpose, let version, version < .tls1_3 { request.stopAtKeyExchange = true }
+    switch purpose {
+    case .handshake: if let version { request.stop = version == .tls1_3 ? .serverHello : .keyExchange }
+    case .inspect: request.stop = .serverFlight
+    case .request: break
+    }
     return request
+  }
+}
+
+/// Which versions the server accepts, as each version's first probe finds out. The group scan of a server without
+/// TLS 1.3 waits for these rather than for the inspecting handshake, which takes longer and would hold up the chains.
+private actor AcceptedVersions {
+  private var known: [TLSVersion: Bool] = [:]
+  private var waiting: [(version: TLSVersion, continuation: CheckedContinuation<Bool, Never>)] = []
+
+  func record(_ version: TLSVersion, accepted: Bool) {
+    known[version] = accepted
+    for waiter in waiting where waiter.version == version { waiter.continuation.resume(returning: accepted) }
+    waiting.removeAll { $0.version == version }
+  }
+
+  /// The highest version the server accepts; `nil` when it accepts none.
+  func highest() async -> TLSVersion? {
+    for version in TLSVersion.allCases.reversed() where await accepts(version) { return version }
+    return nil
+  }
+
+  private func accepts(_ version: TLSVersion) async -> Bool {
+    if let accepted = known[version] { return accepted }
+    return await withCheckedContinuation { waiting.append((version, $0)) }
   }
 }
 

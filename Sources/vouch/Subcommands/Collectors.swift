@@ -2,7 +2,8 @@ import ArgumentParser
 import VouchKit
 
 struct Collectors: ParsableCommand {
-  static let configuration = CommandConfiguration(abstract: "List the collectors and the facts each publishes.")
+  static let configuration = CommandConfiguration(
+    commandName: "collectors", abstract: "List the collectors and the facts each publishes.")
 
   func run() {
     for collector in CollectorRegistry.builtIn {

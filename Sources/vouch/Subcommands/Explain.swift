@@ -3,6 +3,7 @@ import VouchKit
 
 struct Explain: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "explain",
     abstract: "Show a collector's parameters, facts and the operators expectations may use.")
 
   @Argument(help: "A collector kind, as listed by `vouch collectors`.")

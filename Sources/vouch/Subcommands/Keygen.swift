@@ -4,6 +4,7 @@ import VouchKit
 
 struct Keygen: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "keygen",
     abstract: "Make an Ed25519 key pair for signing bundles (PEM files OpenSSL reads).",
     discussion: """
       Give the private key to the nightly job only (`vouch run --sign-key FILE` or VOUCH_SIGN_KEY); give the public \

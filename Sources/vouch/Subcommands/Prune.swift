@@ -4,6 +4,7 @@ import VouchKit
 
 struct Prune: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "prune",
     abstract: "Remove bundles older than a retention period, keeping the chain verifiable.",
     discussion: """
       Writes evidence/pruned/<UTC stamp>.json listing every removed bundle with its manifest SHA-256 (signed with \

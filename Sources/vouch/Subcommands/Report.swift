@@ -4,6 +4,7 @@ import VouchKit
 
 struct Report: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "report",
     abstract: "Verify the bundles of a period and write the SOC 2 Type 2 period report (HTML and XML).",
     discussion: """
       For each control: a day-by-day calendar, pass rate, every exception with its date, finding and bundle, and \

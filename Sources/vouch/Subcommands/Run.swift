@@ -5,6 +5,7 @@ import VouchKit
 
 struct Run: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "run",
     abstract: "Collect evidence for every control, seal a bundle and write the reports (HTML, XML, JUnit, OSCAL).",
     discussion: """
       Meant for cron, a systemd timer or a Kubernetes CronJob. Refuses to start on invalid definitions (exit 3) \

@@ -4,6 +4,7 @@ import VouchKit
 
 struct Sample: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "sample",
     abstract: "Copy the bundles of dates an auditor sampled, with a verification transcript, into one folder.",
     discussion: "Exits 0 when every sampled bundle verifies, 1 when one does not (the sample is written either way)."
   )

@@ -4,6 +4,7 @@ import VouchKit
 
 struct Validate: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "validate",
     abstract: "Check every control definition without running anything, listing all problems.",
     discussion: """
       Missing ${env.NAME} variables are warnings here (secrets are often absent where definitions are edited) and \

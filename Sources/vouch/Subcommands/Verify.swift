@@ -4,6 +4,7 @@ import VouchKit
 
 struct Verify: ParsableCommand {
   static let configuration = CommandConfiguration(
+    commandName: "verify",
     abstract: "Recompute every digest of a bundle or an evidence folder and check the hash chain.",
     discussion: "Exits 0 when everything is intact, 1 when any file or link is wrong, 4 when the path is unusable."
   )
