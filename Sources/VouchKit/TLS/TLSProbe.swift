@@ -594,15 +594,16 @@ private final class RequestProbe {
     guard case .request(let timeout) = request.purpose else {
       return .failed(TLSScanError(.local, "not an HTTPS request"))
     }
-    guard let easy = curl_easy_init() else {
-      return .failed(TLSScanError(.local, "libcurl could not create a handle"))
-    }
-    defer { curl_easy_cleanup(easy) }
+    // The error buffer and resolve list outlive the handle: libcurl may still write an error while cleaning up.
     let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
     errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     defer { errorBuffer.deallocate() }
     var resolveList: UnsafeMutablePointer<curl_slist>?
     defer { curl_slist_free_all(resolveList) }
+    guard let easy = curl_easy_init() else {
+      return .failed(TLSScanError(.local, "libcurl could not create a handle"))
+    }
+    defer { curl_easy_cleanup(easy) }
 
     let address = request.target.curlAddress(scheme: "https")
     var failed = CURLE_OK
