@@ -144,6 +144,18 @@ struct vouch_probe_io {
   int extended_master_secret;
   /* A ServerHello (not a HelloRetryRequest) has been read in full. */
   int server_hello;
+  /* From the ClientHello just sent (TLS 1.3 probes), to check a ServerHello against: session id, suites, the groups
+     it sent key shares for. `awaiting_hello` is set once the whole ClientHello was understood, and cleared at the first
+     read of the server's answer. */
+  int awaiting_hello;
+  unsigned char hello_session[32];
+  int hello_session_length;
+  unsigned char hello_suites[128];
+  int hello_suites_length;
+  unsigned short hello_shares[4];
+  int hello_share_count;
+  /* The suite of a ServerHello the probe read itself; 0 when OpenSSL read it. */
+  unsigned suite;
   /* Bytes received but not yet handed to OpenSSL: the server's flight, read ahead to find its key exchange. */
   unsigned char *buffer;
   size_t start, end, capacity;
@@ -293,8 +305,146 @@ give_up:
   io->stop = VOUCH_STOP_NONE;
 }
 
+static const unsigned char vouch_hello_retry_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+
+static inline unsigned vouch_u16(const unsigned char *p) { return ((unsigned)p[0] << 8) | p[1]; }
+
+/* Notes what a ClientHello being written offers (records of one write, the ClientHello whole in one of them). */
+static inline void vouch_probe_note_client_hello(struct vouch_probe_io *io, const unsigned char *p, size_t size) {
+  for (size_t at = 0; at + 5 <= size;) {
+    unsigned char type = p[at];
+    size_t length = vouch_u16(p + at + 3);
+    const unsigned char *m = p + at + 5;
+    if (at + 5 + length > size) return;
+    at += 5 + length;
+    if (type != SSL3_RT_HANDSHAKE || length < 4 || m[0] != SSL3_MT_CLIENT_HELLO) continue;
+    io->awaiting_hello = 0;
+    size_t end = 4 + (((size_t)m[1] << 16) | ((size_t)m[2] << 8) | m[3]);
+    size_t i = 4 + 2 + 32;
+    if (end > length || i + 1 > end) return;
+    size_t session = m[i++];
+    if (session > sizeof io->hello_session || i + session + 2 > end) return;
+    memcpy(io->hello_session, m + i, session);
+    io->hello_session_length = (int)session;
+    i += session;
+    size_t suites = vouch_u16(m + i);
+    i += 2;
+    if (suites > sizeof io->hello_suites || i + suites + 1 > end) return;
+    memcpy(io->hello_suites, m + i, suites);
+    io->hello_suites_length = (int)suites;
+    i += suites;
+    i += 1 + m[i]; /* compression methods */
+    if (i + 2 > end) return;
+    size_t extensions = i + 2 + vouch_u16(m + i);
+    i += 2;
+    if (extensions > end) return;
+    io->hello_share_count = 0;
+    while (i + 4 <= extensions) {
+      unsigned type = vouch_u16(m + i);
+      size_t extension = vouch_u16(m + i + 2);
+      i += 4;
+      if (i + extension > extensions) return;
+      if (type == 0x0033 && extension >= 2) { /* key_share: client_shares */
+        size_t share = i + 2, shares = i + 2 + vouch_u16(m + i);
+        if (shares > i + extension) return;
+        while (share + 4 <= shares && io->hello_share_count < 4) {
+          io->hello_shares[io->hello_share_count++] = (unsigned short)vouch_u16(m + share);
+          share += 4 + vouch_u16(m + share + 2);
+        }
+      }
+      i += extension;
+    }
+    io->awaiting_hello = 1;
+    return;
+  }
+}
+
+/* Bytes of a key share of `group` (RFC 8446, 4.2.8.1-2); 0 for a group the probe never offers. */
+static inline size_t vouch_key_share_length(unsigned group) {
+  switch (group) {
+  case 29: return 32;   /* x25519 */
+  case 30: return 56;   /* x448 */
+  case 23: return 65;   /* secp256r1 */
+  case 24: return 97;   /* secp384r1 */
+  case 25: return 133;  /* secp521r1 */
+  case 256: return 256; /* ffdhe2048 … */
+  case 257: return 384;
+  case 258: return 512;
+  case 259: return 768;
+  case 260: return 1024;
+  default: return 0;
+  }
+}
+
+/* A TLS 1.3 probe reads the ServerHello itself, before OpenSSL processes it: processing derives the shared secret and
+   checks the server's key share (for P-384, ~3 ms of CPU), none of which the probe needs. It only takes a ServerHello
+   that OpenSSL would accept as the answer to the ClientHello just sent: alone in its record, TLS 1.3, the session id
+   echoed, a suite and a key share group that were offered, a key share of the right size, no other extension.
+   Anything else — a HelloRetryRequest, an alert, another version, anything unusual — goes to OpenSSL as it came. */
+static inline void vouch_probe_read_server_hello(struct vouch_probe_io *io) {
+  io->awaiting_hello = 0;
+  while (io->end - io->start < 5) {
+    if (vouch_probe_fill(io) <= 0) return;
+  }
+  size_t length = vouch_u16(io->buffer + io->start + 3);
+  if (io->buffer[io->start] != SSL3_RT_HANDSHAKE || io->buffer[io->start + 1] != 3 || length < 4 ||
+      length > SSL3_RT_MAX_PLAIN_LENGTH)
+    return;
+  while (io->end - io->start < 5 + length) {
+    if (vouch_probe_fill(io) <= 0) return;
+  }
+  const unsigned char *m = io->buffer + io->start + 5;
+  if (m[0] != SSL3_MT_SERVER_HELLO || 4 + (((size_t)m[1] << 16) | ((size_t)m[2] << 8) | m[3]) != length) return;
+  size_t i = 4;
+  if (length < i + 2 + 32 + 1 || vouch_u16(m + i) != TLS1_2_VERSION) return;
+  i += 2;
+  if (memcmp(m + i, vouch_hello_retry_random, 32) == 0) return;
+  i += 32;
+  size_t session = m[i++];
+  if ((int)session != io->hello_session_length || i + session + 3 + 2 > length ||
+      memcmp(m + i, io->hello_session, session) != 0)
+    return;
+  i += session;
+  unsigned suite = vouch_u16(m + i);
+  int offered = 0;
+  for (int k = 0; k + 1 < io->hello_suites_length; k += 2) offered |= vouch_u16(io->hello_suites + k) == suite;
+  const SSL_CIPHER *cipher = SSL_CIPHER_find(io->ssl, m + i); /* a TLS 1.3 suite, not a signalling value */
+  if (!offered || cipher == NULL || SSL_CIPHER_get_kx_nid(cipher) != NID_kx_any || m[i + 2] != 0) return;
+  i += 3;
+  size_t extensions = i + 2 + vouch_u16(m + i);
+  i += 2;
+  if (extensions != length) return;
+  unsigned version = 0, group = 0;
+  while (i + 4 <= extensions) {
+    unsigned type = vouch_u16(m + i);
+    size_t extension = vouch_u16(m + i + 2);
+    i += 4;
+    if (i + extension > extensions) return;
+    if (type == 0x002b && extension == 2 && version == 0) {
+      version = vouch_u16(m + i);
+    } else if (type == 0x0033 && extension >= 4 && group == 0) {
+      group = vouch_u16(m + i);
+      size_t key = vouch_u16(m + i + 2);
+      if (4 + key != extension || key != vouch_key_share_length(group)) return;
+    } else {
+      return;
+    }
+    i += extension;
+  }
+  if (i != extensions || version != TLS1_3_VERSION) return;
+  int shared = 0;
+  for (int k = 0; k < io->hello_share_count; k++) shared |= io->hello_shares[k] == group;
+  if (!shared) return;
+  io->suite = suite;
+  io->group = (int)group;
+  io->stopped = VOUCH_STOPPED_SERVER_HELLO;
+}
+
 static inline int vouch_probe_bio_read(BIO *bio, char *out, int size) {
   struct vouch_probe_io *io = BIO_get_data(bio);
+  if (io->stop == VOUCH_STOP_SERVER_HELLO && io->stopped == 0 && io->awaiting_hello) vouch_probe_read_server_hello(io);
   if ((io->stop == VOUCH_STOP_SERVER_HELLO || io->stop == VOUCH_STOP_KEY_EXCHANGE) && io->stopped == 0 &&
       io->server_hello && SSL_get_state(io->ssl) == TLS_ST_CR_SRVR_HELLO) {
     if (io->stop == VOUCH_STOP_SERVER_HELLO) {
@@ -337,6 +487,7 @@ static inline int vouch_probe_bio_write(BIO *bio, const char *data, int size) {
     io->stopped = VOUCH_STOPPED_SERVER_FLIGHT;
     return -1;
   }
+  if (io->stop == VOUCH_STOP_SERVER_HELLO && size > 0) vouch_probe_note_client_hello(io, (const void *)data, (size_t)size);
   size_t sent = 0;
   while (sent < (size_t)size) {
     size_t done = 0;
@@ -385,15 +536,12 @@ static inline BIO_METHOD *vouch_probe_bio_method_new(void) {
    HelloRetryRequest) is complete: the message callback sees it before OpenSSL processes it. */
 static inline void vouch_probe_message(int write_p, int version, int content_type, const void *buf, size_t len,
                                        SSL *ssl, void *arg) {
-  static const unsigned char retry[32] = {0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c,
-                                          0x02, 0x1e, 0x65, 0xb8, 0x91, 0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb,
-                                          0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
   struct vouch_probe_io *io = arg;
   const unsigned char *p = buf;
   if (io == NULL || write_p || content_type != SSL3_RT_HANDSHAKE || len < 4 || p[0] != SSL3_MT_SERVER_HELLO) return;
   size_t end = 4 + (((size_t)p[1] << 16) | ((size_t)p[2] << 8) | p[3]);
   if (end > len || end < 4 + 2 + 32) return;
-  if (memcmp(p + 4 + 2, retry, sizeof retry) == 0) return;
+  if (memcmp(p + 4 + 2, vouch_hello_retry_random, sizeof vouch_hello_retry_random) == 0) return;
   io->server_hello = 1;
   size_t at = 4 + 2 + 32; /* type and length, version, random */
   if (at + 1 > end) return;

@@ -62,6 +62,9 @@ public struct TLSGroup: Sendable, Hashable {
   static func named(openSSL name: String) -> TLSGroup? { all.first { $0.openSSL == name } }
 
   static func withID(_ id: Int) -> TLSGroup? { all.first { $0.id == id } }
+
+  /// The prime's size of a finite-field group (`ffdhe2048` → 2048), as OpenSSL reports a DH key's; `nil` for a curve.
+  var finiteFieldBits: Int? { finiteField ? Int(iana.dropFirst("ffdhe".count)) : nil }
 }
 
 /// A cipher suite the local OpenSSL can offer, with its IANA name.

@@ -175,6 +175,16 @@ struct Negotiated: Sendable {
     versionName = String(cString: SSL_get_version(ssl))
     suite = SSL_get_pending_cipher(ssl).flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) } ?? ""
     switch Int(io.stopped) {
+    case Int(VOUCH_STOPPED_SERVER_HELLO.rawValue) where io.suite != 0:
+      // The probe read the (TLS 1.3) ServerHello itself; OpenSSL never saw it.
+      version = .tls1_3
+      versionName = "TLSv1.3"
+      let id: [UInt8] = [UInt8(io.suite >> 8), UInt8(io.suite & 0xff)]
+      suite = SSL_CIPHER_find(ssl, id).flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) } ?? ""
+      let named = TLSGroup.withID(Int(io.group))
+      group = named?.iana ?? ""
+      dhBits = named?.finiteFieldBits
+      stoppedAfter = "ServerHello"
     case Int(VOUCH_STOPPED_SERVER_FLIGHT.rawValue):
       // OpenSSL has processed every server message: the session holds what a completed handshake would.
       group = Self.groupName(nid: vouch_ssl_negotiated_group(ssl))
