@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/setup.sh
-swift build -c release --product vouch-bench >/dev/null
-"$(swift build -c release --show-bin-path)/vouch-bench" .bench-audit "${1:-365}" "${2:-50}"
+. scripts/lib/release.sh
+"$(release_binary vouch-bench)" .bench-audit "${1:-365}" "${2:-50}"

@@ -35,8 +35,8 @@ if ! [ -x "$venv/bin/sectxt" ]; then
   "$venv/bin/pip" install -q "sectxt==0.9.8"
 fi
 
-swift build -c release --product vouch >"$venv/build.log" || { cat "$venv/build.log" >&2; exit 1; }
-vouch="$(swift build -c release --show-bin-path)/vouch"
+. scripts/lib/release.sh
+vouch="$(release_binary vouch)"
 
 corpus="$root/Tests/VouchKitTests/Fixtures/security-txt"
 work="$venv/corpus"

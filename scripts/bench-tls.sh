@@ -10,8 +10,8 @@ root="$(pwd)"
 repeats="${1:-5}"
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/setup.sh --tests
-swift build -c release --product vouch >/dev/null
-vouch="$(swift build -c release --show-bin-path)/vouch"
+. scripts/lib/release.sh
+vouch="$(release_binary vouch)"
 sslyze="$root/.venv-tools/bin/sslyze"
 
 work="$root/.bench-tls"

@@ -18,8 +18,8 @@ if ! [ -x /usr/bin/time ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time >/dev/null
 fi
-swift build -c release --product vouch >/dev/null
-vouch="$(swift build -c release --show-bin-path)/vouch"
+. scripts/lib/release.sh
+vouch="$(release_binary vouch)"
 
 work="$root/.bench"
 rm -rf "$work"
