@@ -116,6 +116,8 @@ enum vouch_stopped {
   VOUCH_STOPPED_CERTIFICATE = 2,
   VOUCH_STOPPED_KEY_EXCHANGE = 3,
   VOUCH_STOPPED_SERVER_FLIGHT = 4,
+  /* TLS 1.3: the server answered a ClientHello without key shares with a HelloRetryRequest naming its suite and group. */
+  VOUCH_STOPPED_HELLO_RETRY = 5,
 };
 
 struct vouch_probe_io {
@@ -130,6 +132,12 @@ struct vouch_probe_io {
   /* Groups the probe offered (IANA ids): a ServerKeyExchange naming another is left to OpenSSL to refuse. */
   const unsigned short *groups;
   int group_count;
+  /* TLS 1.3 probes: send the ClientHello with an empty key share list (RFC 8446, 4.2.8), so the server answers with a
+     HelloRetryRequest that names its suite and group before it generates a key, derives secrets or signs anything.
+     Cleared once the first ClientHello has been written. */
+  int ask_retry;
+  /* The ClientHello went out with its key shares removed. */
+  int shares_removed;
   /* Results. */
   int timed_out;
   int error;
@@ -361,6 +369,55 @@ static inline void vouch_probe_note_client_hello(struct vouch_probe_io *io, cons
   }
 }
 
+/* Copies the one ClientHello record in `p` to `out` (room for `size` bytes) with the key_share extension's client_shares
+   emptied, fixing the record, handshake and extensions lengths; its new size, or 0 when `p` is not a single ClientHello
+   record with a key_share extension (then it goes out unchanged). */
+static inline size_t vouch_probe_remove_key_shares(const unsigned char *p, size_t size, unsigned char *out) {
+  if (size < 5 + 4 || p[0] != SSL3_RT_HANDSHAKE || 5 + vouch_u16(p + 3) != size) return 0;
+  const unsigned char *m = p + 5;
+  size_t length = size - 5;
+  size_t end = 4 + (((size_t)m[1] << 16) | ((size_t)m[2] << 8) | m[3]);
+  size_t i = 4 + 2 + 32;
+  if (m[0] != SSL3_MT_CLIENT_HELLO || end != length || i + 1 > end) return 0;
+  i += 1 + m[i]; /* session id */
+  if (i + 2 > end) return 0;
+  i += 2 + vouch_u16(m + i); /* suites */
+  if (i + 1 > end) return 0;
+  i += 1 + m[i]; /* compression methods */
+  if (i + 2 > end) return 0;
+  size_t list = i, extensions = i + 2 + vouch_u16(m + i);
+  if (extensions != end) return 0;
+  for (i += 2; i + 4 <= extensions;) {
+    unsigned type = vouch_u16(m + i);
+    size_t extension = vouch_u16(m + i + 2);
+    if (i + 4 + extension > extensions) return 0;
+    if (type != 0x0033) {
+      i += 4 + extension;
+      continue;
+    }
+    if (extension < 2 || 2 + vouch_u16(m + i + 4) != extension) return 0;
+    size_t removed = extension - 2;
+    if (removed == 0) return 0;
+    size_t cut = 5 + i + 4 + 2; /* first byte of the shares, in `p` */
+    memcpy(out, p, cut);
+    memcpy(out + cut, p + cut + removed, size - cut - removed);
+    size_t record = length - removed, body = record - 4, all = extensions - list - 2 - removed;
+    out[3] = (unsigned char)(record >> 8);
+    out[4] = (unsigned char)record;
+    out[5 + 1] = (unsigned char)(body >> 16);
+    out[5 + 2] = (unsigned char)(body >> 8);
+    out[5 + 3] = (unsigned char)body;
+    out[5 + list] = (unsigned char)(all >> 8);
+    out[5 + list + 1] = (unsigned char)all;
+    out[5 + i + 2] = 0;
+    out[5 + i + 3] = 2;
+    out[5 + i + 4] = 0;
+    out[5 + i + 5] = 0;
+    return size - removed;
+  }
+  return 0;
+}
+
 /* Bytes of a key share of `group` (RFC 8446, 4.2.8.1-2); 0 for a group the probe never offers. */
 static inline size_t vouch_key_share_length(unsigned group) {
   switch (group) {
@@ -382,7 +439,9 @@ static inline size_t vouch_key_share_length(unsigned group) {
    checks the server's key share (for P-384, ~3 ms of CPU), none of which the probe needs. It only takes a ServerHello
    that OpenSSL would accept as the answer to the ClientHello just sent: alone in its record, TLS 1.3, the session id
    echoed, a suite and a key share group that were offered, a key share of the right size, no other extension.
-   Anything else — a HelloRetryRequest, an alert, another version, anything unusual — goes to OpenSSL as it came. */
+   Anything else — a HelloRetryRequest, an alert, another version, anything unusual — goes to OpenSSL as it came.
+   After a ClientHello without key shares, a HelloRetryRequest is the answer sought: the same checks, with the
+   selected group one that was offered, and a cookie allowed. */
 static inline void vouch_probe_read_server_hello(struct vouch_probe_io *io) {
   io->awaiting_hello = 0;
   while (io->end - io->start < 5) {
@@ -400,7 +459,8 @@ static inline void vouch_probe_read_server_hello(struct vouch_probe_io *io) {
   size_t i = 4;
   if (length < i + 2 + 32 + 1 || vouch_u16(m + i) != TLS1_2_VERSION) return;
   i += 2;
-  if (memcmp(m + i, vouch_hello_retry_random, 32) == 0) return;
+  int retry = memcmp(m + i, vouch_hello_retry_random, 32) == 0;
+  if (retry && !io->shares_removed) return;
   i += 32;
   size_t session = m[i++];
   if ((int)session != io->hello_session_length || i + session + 3 + 2 > length ||
@@ -424,7 +484,12 @@ static inline void vouch_probe_read_server_hello(struct vouch_probe_io *io) {
     if (i + extension > extensions) return;
     if (type == 0x002b && extension == 2 && version == 0) {
       version = vouch_u16(m + i);
-    } else if (type == 0x0033 && extension >= 4 && group == 0) {
+    } else if (retry && type == 0x0033 && extension == 2 && group == 0) {
+      group = vouch_u16(m + i);
+      if (!vouch_probe_offered_group(io, group)) return;
+    } else if (retry && type == 0x002c) {
+      /* cookie: for the second ClientHello, which the probe does not send */
+    } else if (!retry && type == 0x0033 && extension >= 4 && group == 0) {
       group = vouch_u16(m + i);
       size_t key = vouch_u16(m + i + 2);
       if (4 + key != extension || key != vouch_key_share_length(group)) return;
@@ -433,13 +498,13 @@ static inline void vouch_probe_read_server_hello(struct vouch_probe_io *io) {
     }
     i += extension;
   }
-  if (i != extensions || version != TLS1_3_VERSION) return;
-  int shared = 0;
+  if (i != extensions || version != TLS1_3_VERSION || group == 0) return;
+  int shared = retry;
   for (int k = 0; k < io->hello_share_count; k++) shared |= io->hello_shares[k] == group;
   if (!shared) return;
   io->suite = suite;
   io->group = (int)group;
-  io->stopped = VOUCH_STOPPED_SERVER_HELLO;
+  io->stopped = retry ? VOUCH_STOPPED_HELLO_RETRY : VOUCH_STOPPED_SERVER_HELLO;
 }
 
 static inline int vouch_probe_bio_read(BIO *bio, char *out, int size) {
@@ -480,19 +545,13 @@ static inline int vouch_ssl_writes_second_flight(const SSL *ssl) {
   }
 }
 
-static inline int vouch_probe_bio_write(BIO *bio, const char *data, int size) {
-  struct vouch_probe_io *io = BIO_get_data(bio);
-  if (io->stop == VOUCH_STOP_SERVER_FLIGHT && io->stopped == 0 && io->server_hello &&
-      vouch_ssl_writes_second_flight(io->ssl)) {
-    io->stopped = VOUCH_STOPPED_SERVER_FLIGHT;
-    return -1;
-  }
-  if (io->stop == VOUCH_STOP_SERVER_HELLO && size > 0) vouch_probe_note_client_hello(io, (const void *)data, (size_t)size);
+/* Sends every byte; 0, or -1 with `error` set. */
+static inline int vouch_probe_send_all(struct vouch_probe_io *io, const char *data, size_t size) {
   size_t sent = 0;
-  while (sent < (size_t)size) {
+  while (sent < size) {
     size_t done = 0;
     errno = 0;
-    int status = io->send(io->connection, (void *)(data + sent), (size_t)size - sent, &done);
+    int status = io->send(io->connection, (void *)(data + sent), size - sent, &done);
     if (status < 0) {
       io->error = errno;
       return -1;
@@ -503,7 +562,32 @@ static inline int vouch_probe_bio_write(BIO *bio, const char *data, int size) {
       return -1;
     }
   }
-  return size;
+  return 0;
+}
+
+static inline int vouch_probe_bio_write(BIO *bio, const char *data, int size) {
+  struct vouch_probe_io *io = BIO_get_data(bio);
+  if (io->stop == VOUCH_STOP_SERVER_FLIGHT && io->stopped == 0 && io->server_hello &&
+      vouch_ssl_writes_second_flight(io->ssl)) {
+    io->stopped = VOUCH_STOPPED_SERVER_FLIGHT;
+    return -1;
+  }
+  unsigned char *rewritten = NULL;
+  size_t length = (size_t)(size > 0 ? size : 0);
+  if (io->stop == VOUCH_STOP_SERVER_HELLO && io->ask_retry && length > 0) {
+    io->ask_retry = 0; /* the first ClientHello only */
+    rewritten = malloc(length);
+    size_t shorter = rewritten == NULL ? 0 : vouch_probe_remove_key_shares((const void *)data, length, rewritten);
+    if (shorter > 0) {
+      data = (const char *)rewritten;
+      length = shorter;
+      io->shares_removed = 1;
+    }
+  }
+  if (io->stop == VOUCH_STOP_SERVER_HELLO && length > 0) vouch_probe_note_client_hello(io, (const void *)data, length);
+  int written = vouch_probe_send_all(io, data, length) < 0 ? -1 : size;
+  free(rewritten);
+  return written;
 }
 
 /* A closed stream reads as EOF, so OpenSSL reports "unexpected eof" as it does over a socket. */

@@ -147,6 +147,47 @@ import Testing
     #expect(facts["compliant"] == .boolean(false))
   }
 
+  /// TLS 1.3 probes ask for a HelloRetryRequest (no key shares). A server that refuses such a ClientHello still
+  /// negotiates TLS 1.3 in the inspecting handshake, which sends shares; the scan notices the mismatch and probes
+  /// TLS 1.3 again with key shares, finding what it finds on the same server without the gate.
+  @Test func serverRefusingEmptyKeySharesIsProbedAgainWithThem() async throws {
+    let pki = try TLSTestPKI.shared()
+    let nginx = try await NginxServer.start([TLSProfileServers.intermediate(pki)])
+    defer { nginx.stop() }
+    let direct = try await scan(nginx.ports["intermediate"] ?? 0)
+    let gate = try KeyShareGate(backend: nginx.ports["intermediate"] ?? 0)
+    let (facts, harness) = try await scan(gate.port)
+
+    #expect(strings(facts["protocols"]) == ["TLS 1.2", "TLS 1.3"])
+    #expect(facts["cipher_suites"] == direct.facts["cipher_suites"])
+    #expect(
+      Set(strings(facts["cipher_suites"]?.value(at: ["TLS 1.3"])))
+        == ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"])
+    #expect(facts["server_cipher_order"] == direct.facts["server_cipher_order"])
+    #expect(Set(strings(facts["groups"])) == ["x25519", "secp256r1", "secp384r1"])
+    #expect(facts["profile_compliant"] == .boolean(true), "\(strings(facts["deviations"]))")
+
+    let record =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: harness.file("tls-scan.json"))) as? [String: Any]
+    #expect(record?["groups_tested_with"] as? String == "TLS 1.3")
+    let probes = record?["probes"] as? [[String: Any]] ?? []
+    func outcomes(_ purpose: String) -> [String] {
+      probes.filter { $0["purpose"] as? String == purpose }.compactMap { $0["outcome"] as? String }
+    }
+    #expect(outcomes("suites TLS 1.3") == ["rejected"])
+    #expect(outcomes("suites TLS 1.3, with key shares").filter { $0 == "accepted" }.count == 3)
+    #expect(outcomes("groups TLS 1.3, with key shares").filter { $0 == "accepted" }.count == 3)
+    // Without the gate, every TLS 1.3 probe ends at the HelloRetryRequest and none is repeated.
+    let directRecord =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: direct.harness.file("tls-scan.json"))) as? [String: Any]
+    let directProbes = directRecord?["probes"] as? [[String: Any]] ?? []
+    #expect(!directProbes.contains { ($0["purpose"] as? String ?? "").hasSuffix("with key shares") })
+    #expect(
+      directProbes.contains {
+        ($0["negotiated"] as? [String: String])?["handshake"] == "stopped after HelloRetryRequest"
+      })
+  }
+
   /// sslyze is the reference: for each profile server, accepted protocols, suites and EC groups must be identical.
   @Test(arguments: ["modern", "intermediate", "weak"])
   func acceptedSetsMatchSslyze(_ name: String) async throws {

@@ -12,7 +12,7 @@ extension TLSCollectorTests {
 
     private func probe(
       _ port: Int, _ version: TLSVersion?, purpose: ProbeRequest.Purpose = .handshake, ciphers: String? = nil,
-      groups: String? = nil, timeout: Double = 5, stop: ProbeRequest.Stop
+      groups: String? = nil, timeout: Double = 5, stop: ProbeRequest.Stop, askRetry: Bool = false
     ) async throws -> ProbeOutcome {
       let prober = try TLSProber(concurrency: 1)
       defer { prober.close() }
@@ -20,7 +20,7 @@ extension TLSCollectorTests {
         ProbeRequest(
           target: TLSTarget(host: "127.0.0.1", port: port), purpose: purpose, version: version,
           cipherList: ciphers ?? "ALL", tls13Suites: allTLS13, groups: groups ?? allGroups, connectTimeout: timeout,
-          stop: stop))
+          stop: stop, askRetry: askRetry))
     }
 
     private func accepted(_ outcome: ProbeOutcome) -> Negotiated? {
@@ -50,6 +50,46 @@ extension TLSCollectorTests {
       let negotiated = accepted(try await probe(nginx.ports["retry"] ?? 0, .tls1_3, stop: .serverHello))
       #expect(negotiated?.stoppedAfter == "ServerHello")
       #expect(negotiated?.group == "secp384r1")
+    }
+
+    /// Without key shares the server names its suite and group in a HelloRetryRequest, where the probe stops; the
+    /// group is the server's pick among those offered (here the first of its own list that the client has).
+    @Test(arguments: [("X25519:prime256v1:secp384r1", "x25519"), ("secp384r1:prime256v1", "secp256r1")])
+    func helloRetryProbeStopsThere(_ groups: String, _ picked: String) async throws {
+      let nginx = try await NginxServer.start([TLSProfileServers.modern(try TLSTestPKI.shared())])
+      defer { nginx.stop() }
+      let port = nginx.ports["modern"] ?? 0
+      let request = ProbeRequest(
+        target: TLSTarget(host: "127.0.0.1", port: port), version: .tls1_3, tls13Suites: allTLS13, groups: groups,
+        connectTimeout: 5, stop: .serverHello, askRetry: true)
+      #expect(request.offered["key_shares"] == "none, asking for a HelloRetryRequest")
+      let negotiated = accepted(try await probe(port, .tls1_3, groups: groups, stop: .serverHello, askRetry: true))
+      #expect(negotiated?.stoppedAfter == "HelloRetryRequest")
+      #expect(negotiated?.version == .tls1_3)
+      #expect(negotiated?.suite == "TLS_AES_128_GCM_SHA256")
+      #expect(negotiated?.group == picked)
+      // A group the server does not have is refused as it would be with a key share.
+      let outcome = try await probe(port, .tls1_3, groups: "X448", stop: .serverHello, askRetry: true)
+      guard case .rejected = outcome else {
+        Issue.record("expected a refusal, got \(outcome)")
+        return
+      }
+    }
+
+    /// The ClientHello really goes out without key shares: a gate that refuses exactly those refuses the probe, and
+    /// lets the same probe with shares through.
+    @Test func helloRetryProbeSendsNoKeyShares() async throws {
+      let nginx = try await NginxServer.start([TLSProfileServers.modern(try TLSTestPKI.shared())])
+      defer { nginx.stop() }
+      let gate = try KeyShareGate(backend: nginx.ports["modern"] ?? 0)
+      let refused = try await probe(gate.port, .tls1_3, stop: .serverHello, askRetry: true)
+      guard case .rejected(let message) = refused else {
+        Issue.record("expected the gate to refuse, got \(refused)")
+        return
+      }
+      #expect(message.contains("handshake failure"))
+      let negotiated = accepted(try await probe(gate.port, .tls1_3, stop: .serverHello))
+      #expect(negotiated?.stoppedAfter == "ServerHello")
     }
 
     /// A TLS 1.3 finite-field group is read from the key share in ServerHello, size included.

@@ -116,6 +116,9 @@ struct ProbeRequest: Sendable {
   var groups: String?
   var connectTimeout: Double
   var stop = Stop.none
+  /// With `stop` at `.serverHello`: the ClientHello goes out without key shares, so the server names its suite and
+  /// group in a HelloRetryRequest, before it generates a key, derives secrets or signs (RFC 8446, 4.1.1 and 4.2.8).
+  var askRetry = false
 
   /// What the probe offered, for the scan record.
   var offered: [String: String] {
@@ -123,6 +126,7 @@ struct ProbeRequest: Sendable {
     offered["cipher_list"] = cipherList
     offered["tls13_suites"] = tls13Suites
     offered["groups"] = groups
+    if askRetry, stop == .serverHello { offered["key_shares"] = "none, asking for a HelloRetryRequest" }
     return offered
   }
 }
@@ -149,8 +153,8 @@ struct Negotiated: Sendable {
   var inspection: Inspection?
   var headers: [HTTPHeader]
   var status: Int
-  /// The last server message the client read before ending the handshake itself (`ServerHello`, `Certificate`,
-  /// `ServerKeyExchange`); `nil` for a completed handshake.
+  /// The last server message the client read before ending the handshake itself (`ServerHello`, `HelloRetryRequest`,
+  /// `Certificate`, `ServerKeyExchange`); `nil` for a completed handshake.
   var stoppedAfter: String?
 
   /// Reads a completed handshake's session.
@@ -175,8 +179,8 @@ struct Negotiated: Sendable {
     versionName = String(cString: SSL_get_version(ssl))
     suite = SSL_get_pending_cipher(ssl).flatMap { SSL_CIPHER_standard_name($0) }.map { String(cString: $0) } ?? ""
     switch Int(io.stopped) {
-    case Int(VOUCH_STOPPED_SERVER_HELLO.rawValue) where io.suite != 0:
-      // The probe read the (TLS 1.3) ServerHello itself; OpenSSL never saw it.
+    case Int(VOUCH_STOPPED_SERVER_HELLO.rawValue) where io.suite != 0, Int(VOUCH_STOPPED_HELLO_RETRY.rawValue):
+      // The probe read the (TLS 1.3) ServerHello or HelloRetryRequest itself; OpenSSL never saw it.
       version = .tls1_3
       versionName = "TLSv1.3"
       let id: [UInt8] = [UInt8(io.suite >> 8), UInt8(io.suite & 0xff)]
@@ -184,7 +188,7 @@ struct Negotiated: Sendable {
       let named = TLSGroup.withID(Int(io.group))
       group = named?.iana ?? ""
       dhBits = named?.finiteFieldBits
-      stoppedAfter = "ServerHello"
+      stoppedAfter = Int(io.stopped) == Int(VOUCH_STOPPED_HELLO_RETRY.rawValue) ? "HelloRetryRequest" : "ServerHello"
     case Int(VOUCH_STOPPED_SERVER_FLIGHT.rawValue):
       // OpenSSL has processed every server message: the session holds what a completed handshake would.
       group = Self.groupName(nid: vouch_ssl_negotiated_group(ssl))
@@ -437,7 +441,9 @@ private enum HandshakeProbe {
       io.pointee.group_count = Int32(groups.count)
       switch request.stop {
       case .none: io.pointee.stop = Int32(VOUCH_STOP_NONE.rawValue)
-      case .serverHello: io.pointee.stop = Int32(VOUCH_STOP_SERVER_HELLO.rawValue)
+      case .serverHello:
+        io.pointee.stop = Int32(VOUCH_STOP_SERVER_HELLO.rawValue)
+        io.pointee.ask_retry = request.askRetry ? 1 : 0
       case .keyExchange: io.pointee.stop = Int32(VOUCH_STOP_KEY_EXCHANGE.rawValue)
       case .serverFlight: io.pointee.stop = Int32(VOUCH_STOP_SERVER_FLIGHT.rawValue)
       }

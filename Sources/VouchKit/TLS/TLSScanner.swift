@@ -56,7 +56,7 @@ public struct ProbeRecord: Sendable, Codable, Hashable {
 public struct TLSScanResult: Sendable {
   public let target: TLSTarget
   public let protocols: [TLSVersion]
-  /// Accepted suites per version, IANA names.
+  /// Accepted suites per version, IANA names, in the local catalogue's order.
   public let suites: [TLSVersion: [String]]
   /// Per version with two or more suites: whether the server chose by its own preference.
   public let serverOrder: [TLSVersion: Bool]
@@ -103,7 +103,8 @@ public enum TLSScanner {
 
   public static func scan(_ target: TLSTarget, options: TLSScanOptions) async throws(TLSScanError) -> TLSScanResult {
     let catalogue = try TLSCatalogue.local.get()
-    let plan = ProbePlan(target: target, catalogue: catalogue, connectTimeout: options.connectTimeout)
+    let plan = ProbePlan(
+      target: target, catalogue: catalogue, connectTimeout: options.connectTimeout, askRetry: true)
     let prober = try TLSProber(
       concurrency: options.concurrency,
       defaultOffer: ProbeOffer(cipherList: plan.legacySuites, tls13Suites: plan.tls13Suites, groups: plan.groups))
@@ -150,7 +151,23 @@ public enum TLSScanner {
       if !findings.suites.isEmpty { suites[version] = findings.suites }
       order[version] = findings.serverOrder
     }
-    let (groupsVersion, acceptedGroups) = try await groupOutcome.get()
+    var (groupsVersion, acceptedGroups) = try await groupOutcome.get()
+    if highest == .tls1_3,
+      !(suites[.tls1_3] ?? []).contains(baseline.suite) || groupsVersion != .tls1_3
+        || !acceptedGroups.contains(baseline.group)
+    {
+      // The inspecting handshake, with key shares, negotiated something the HelloRetryRequest probes did not find: a
+      // server that mishandles a ClientHello without key shares. TLS 1.3 is probed again with them.
+      let full = plan.sendingKeyShares()
+      let candidates = catalogue.suites.filter { $0.usable(in: .tls1_3) }
+      async let again = versionFindings(
+        .tls1_3, candidates, plan: full, prober: prober, log: log, versions: AcceptedVersions())
+      let groupsAgain = await groups(at: .tls1_3, plan: full, prober: prober, log: log)
+      let findings = try await again.get()
+      suites[.tls1_3] = findings.suites.isEmpty ? nil : findings.suites
+      order[.tls1_3] = findings.serverOrder
+      (groupsVersion, acceptedGroups) = (.tls1_3, try groupsAgain.get())
+    }
     let hsts = hstsResult(await hstsOutcome)
     let dhBits = await log.smallestDH()
     let legacy = await log.legacyHandshakes()
@@ -177,7 +194,7 @@ public enum TLSScanner {
       var probe = plan.request(version)
       let names = remaining.map(\.openSSL).joined(separator: ":")
       if version == .tls1_3 { probe.tls13Suites = names } else { probe.cipherList = names }
-      switch await log.probe(probe, "suites \(version.name)", prober) {
+      switch await log.probe(probe, plan.purpose("suites", version), prober) {
       case .accepted(let negotiated):
         guard let index = remaining.firstIndex(where: { $0.iana == negotiated.suite }) else {
           return .failure(
@@ -247,6 +264,8 @@ public enum TLSScanner {
       case nil: break
       }
     }
+    // Chains finish in any order; the catalogue's order keeps facts and reports the same from run to run.
+    findings.suites = candidates.map(\.iana).filter(findings.suites.contains)
     return .success(findings)
   }
 
@@ -314,7 +333,7 @@ public enum TLSScanner {
       var probe = plan.request(version)
       probe.groups = remaining.map(\.openSSL).joined(separator: ":")
       if version != .tls1_3 { probe.cipherList = plan.ecdheSuites }
-      switch await log.probe(probe, "groups \(version.name)", prober) {
+      switch await log.probe(probe, plan.purpose("groups", version), prober) {
       case .accepted(let negotiated):
         guard let index = remaining.firstIndex(where: { $0.iana == negotiated.group }) else {
           let group = negotiated.group.isEmpty ? "no group" : negotiated.group
@@ -339,7 +358,7 @@ public enum TLSScanner {
     }
     var probe = plan.request(version)
     if version == .tls1_3 { probe.tls13Suites = "\(b):\(a)" } else { probe.cipherList = "\(b):\(a)" }
-    switch await log.probe(probe, "order \(version.name)", prober) {
+    switch await log.probe(probe, plan.purpose("order", version), prober) {
     case .accepted(let negotiated): return .success(negotiated.suite == first)
     case .rejected(let message):
       let text = "\(plan.target.label) refused in \(version.name) suites it had accepted: \(message)"
@@ -383,6 +402,8 @@ public enum TLSScanner {
 private struct ProbePlan: Sendable {
   let target: TLSTarget
   let connectTimeout: Double
+  /// TLS 1.3 probes send no key shares (see `ProbeRequest.askRetry`).
+  private(set) var askRetry: Bool
   let legacySuites: String
   let tls13Suites: String
   let groups: String
@@ -391,9 +412,10 @@ private struct ProbePlan: Sendable {
   /// IANA name → OpenSSL name.
   let openSSLNames: [String: String]
 
-  init(target: TLSTarget, catalogue: TLSCatalogue, connectTimeout: Double) {
+  init(target: TLSTarget, catalogue: TLSCatalogue, connectTimeout: Double, askRetry: Bool) {
     self.target = target
     self.connectTimeout = connectTimeout
+    self.askRetry = askRetry
     legacySuites = catalogue.suites.filter { !$0.tls13 }.map(\.openSSL).joined(separator: ":")
     tls13Suites = catalogue.suites.filter(\.tls13).map(\.openSSL).joined(separator: ":")
     groups = TLSGroup.all.map(\.openSSL).joined(separator: ":")
@@ -407,11 +429,26 @@ private struct ProbePlan: Sendable {
       target: target, purpose: purpose, version: version, cipherList: legacySuites, tls13Suites: tls13Suites,
       groups: groups, connectTimeout: connectTimeout)
     switch purpose {
-    case .handshake: if let version { request.stop = version == .tls1_3 ? .serverHello : .keyExchange }
+    case .handshake:
+      if let version { request.stop = version == .tls1_3 ? .serverHello : .keyExchange }
+      request.askRetry = askRetry && version == .tls1_3
     case .inspect: request.stop = .serverFlight
     case .request: break
     }
     return request
+  }
+
+  /// The same plan with key shares in every TLS 1.3 ClientHello.
+  func sendingKeyShares() -> ProbePlan {
+    var plan = self
+    plan.askRetry = false
+    return plan
+  }
+
+  /// How the scan record names a probe: what it tests and at which version, marked when a TLS 1.3 probe is a repeat
+  /// with key shares.
+  func purpose(_ what: String, _ version: TLSVersion) -> String {
+    !askRetry && version == .tls1_3 ? "\(what) \(version.name), with key shares" : "\(what) \(version.name)"
   }
 }
 

@@ -129,3 +129,112 @@ final class ResettingServer: Sendable {
     close(descriptor)
   }
 }
+
+/// A loopback TCP proxy in front of a real TLS server that refuses, with a `handshake_failure` alert, every ClientHello
+/// whose key share list is empty — a server that mishandles RFC 8446's request for a HelloRetryRequest. Every other
+/// connection is relayed to the server byte for byte.
+final class KeyShareGate: Sendable {
+  let port: Int
+  private let descriptor: Int32
+
+  init(backend: Int) throws {
+    let (descriptor, port) = try LocalPorts.listen()
+    self.descriptor = descriptor
+    self.port = port
+    let thread = Thread {
+      while true {
+        let client = accept(descriptor, nil, nil)
+        guard client >= 0 else { return }
+        Thread { Self.serve(client, backend: backend) }.start()
+      }
+    }
+    thread.start()
+  }
+
+  deinit {
+    shutdown(descriptor, Int32(SHUT_RDWR))
+    close(descriptor)
+  }
+
+  private static func serve(_ client: Int32, backend: Int) {
+    guard let first = readRecord(client) else {
+      close(client)
+      return
+    }
+    if emptyKeyShares(first) {
+      let alert: [UInt8] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]
+      _ = write(client, alert, alert.count)
+      close(client)
+      return
+    }
+    let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = UInt16(backend).bigEndian
+    let connected = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+      }
+    }
+    guard connected, write(server, first, first.count) == first.count else {
+      close(server)
+      close(client)
+      return
+    }
+    let done = DispatchSemaphore(value: 0)
+    Thread {
+      relay(from: server, to: client)
+      done.signal()
+    }.start()
+    relay(from: client, to: server)
+    done.wait()
+    close(server)
+    close(client)
+  }
+
+  /// Copies until either side closes, then closes the writing half so the other direction ends too.
+  private static func relay(from source: Int32, to target: Int32) {
+    var buffer = [UInt8](repeating: 0, count: 16384)
+    while true {
+      let got = read(source, &buffer, buffer.count)
+      guard got > 0, write(target, buffer, got) == got else { break }
+    }
+    shutdown(target, Int32(SHUT_WR))
+    shutdown(source, Int32(SHUT_RD))
+  }
+
+  private static func readRecord(_ socket: Int32) -> [UInt8]? {
+    func readExactly(_ count: Int) -> [UInt8]? {
+      var bytes = [UInt8](repeating: 0, count: count)
+      var done = 0
+      while done < count {
+        let got = bytes.withUnsafeMutableBytes { read(socket, $0.baseAddress! + done, count - done) }
+        guard got > 0 else { return nil }
+        done += got
+      }
+      return bytes
+    }
+    guard let header = readExactly(5) else { return nil }
+    guard let body = readExactly(Int(header[3]) << 8 | Int(header[4])) else { return nil }
+    return header + body
+  }
+
+  /// Whether `record` is a ClientHello with a key_share extension listing no shares.
+  static func emptyKeyShares(_ record: [UInt8]) -> Bool {
+    func byte(_ at: Int) -> Int { at < record.count ? Int(record[at]) : 0 }
+    func u16(_ at: Int) -> Int { byte(at) << 8 | byte(at + 1) }
+    guard record.count > 5 + 4 + 34, record[0] == 0x16, record[5] == 0x01 else { return false }
+    var at = 5 + 4 + 2 + 32
+    at += 1 + byte(at)
+    at += 2 + u16(at)
+    at += 1 + byte(at)
+    let end = min(at + 2 + u16(at), record.count)
+    at += 2
+    while at + 4 <= end {
+      if u16(at) == 0x0033 { return u16(at + 4) == 0 }
+      at += 4 + u16(at + 2)
+    }
+    return false
+  }
+}
