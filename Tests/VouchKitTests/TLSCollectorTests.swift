@@ -240,6 +240,29 @@ import Testing
     #expect(strings(facts["deviations"]) == ["certificate expires in 1 days; at least 30 required"])
   }
 
+  /// A server that insists on a client certificate (mutual TLS) is still scanned: every probe ends before the client
+  /// would have to present one, and the inspecting handshake has the server's chain by then.
+  @Test func serverRequiringClientCertificates() async throws {
+    let pki = try TLSTestPKI.shared()
+    let server = try await OpenSSLServer([
+      "-cert", pki.rsa2048.certificate.path, "-key", pki.rsa2048.key.path, "-Verify", "1",
+      "-CAfile", pki.base.caCertificate.path,
+    ])
+    defer { server.stop() }
+    let (facts, harness) = try await scan(server.port)
+    #expect(strings(facts["protocols"]) == ["TLS 1.2", "TLS 1.3"])
+    #expect(facts["chain_valid"] == .boolean(true), "\(facts["chain_error"] ?? .null)")
+    #expect(leaf(facts)?.value(at: ["subject"]) == .string("CN=rsa2048"))
+    // s_server sends the chain it builds from -CAfile: the leaf, then the CA.
+    let served = try String(contentsOf: pki.rsa2048.certificate, encoding: .utf8)
+      + String(contentsOf: pki.base.caCertificate, encoding: .utf8)
+    #expect(try harness.text("chain.pem") == served)
+    // The HSTS request completes its handshake without a certificate, which this server refuses: recorded, not fatal.
+    let record =
+      try JSONSerialization.jsonObject(with: Data(contentsOf: harness.file("tls-scan.json"))) as? [String: Any]
+    #expect((record?["hsts_error"] as? String ?? "").isEmpty == false)
+  }
+
   @Test func wrongHostname() async throws {
     let pki = try TLSTestPKI.shared()
     let nginx = try await NginxServer.start([.https("other", pki.wrongName, [])])
