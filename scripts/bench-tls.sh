@@ -120,4 +120,6 @@ PY
   printf '%-13s %10s %10s %10s %11sx %11sx  %s\n' "$name" "$v" "$y" "$s" \
     "$(awk "BEGIN { printf \"%.1f\", $y / $v }")" "$(awk "BEGIN { printf \"%.1f\", $s / $v }")" "$same"
 done
-echo "($repeats runs each; release build; sslyze $("$sslyze" --help | sed -n 's/^SSLyze version //p'), $(sslscan --version | head -1 | tr -s ' '))"
+sslscan_version=$(sslscan --version | head -1 | sed 's/\x1b\[[0-9;]*m//g' | tr -s ' \t' ' ' | sed 's/^ //')
+echo "($repeats runs each; release build with the Swift runtime linked in; sslyze $("$sslyze" --help |
+  sed -n 's/^SSLyze version //p'), sslscan $sslscan_version)"
