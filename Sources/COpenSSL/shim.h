@@ -441,7 +441,8 @@ static inline size_t vouch_key_share_length(unsigned group) {
    echoed, a suite and a key share group that were offered, a key share of the right size, no other extension.
    Anything else — a HelloRetryRequest, an alert, another version, anything unusual — goes to OpenSSL as it came.
    After a ClientHello without key shares, a HelloRetryRequest is the answer sought: the same checks, with the
-   selected group one that was offered, and a cookie allowed. */
+   selected group one that was offered; other extensions (a cookie…) only matter to a second ClientHello, which the
+   probe does not send. */
 static inline void vouch_probe_read_server_hello(struct vouch_probe_io *io) {
   io->awaiting_hello = 0;
   while (io->end - io->start < 5) {
@@ -487,8 +488,8 @@ static inline void vouch_probe_read_server_hello(struct vouch_probe_io *io) {
     } else if (retry && type == 0x0033 && extension == 2 && group == 0) {
       group = vouch_u16(m + i);
       if (!vouch_probe_offered_group(io, group)) return;
-    } else if (retry && type == 0x002c) {
-      /* cookie: for the second ClientHello, which the probe does not send */
+    } else if (retry && type != 0x002b && type != 0x0033) {
+      /* a cookie or anything else meant for the second ClientHello, which the probe does not send */
     } else if (!retry && type == 0x0033 && extension >= 4 && group == 0) {
       group = vouch_u16(m + i);
       size_t key = vouch_u16(m + i + 2);

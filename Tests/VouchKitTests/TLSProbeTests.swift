@@ -76,6 +76,23 @@ extension TLSCollectorTests {
       }
     }
 
+    /// A stateless server (`s_server -stateless`) puts a cookie in every HelloRetryRequest; the probe still stops
+    /// there, and a probe with key shares is asked to retry anyway and stops at the ServerHello after.
+    @Test func helloRetryWithACookie() async throws {
+      let pki = try TLSTestPKI.shared()
+      let server = try await OpenSSLServer([
+        "-cert", pki.base.serverCertificate.path, "-key", pki.base.serverKey.path, "-tls1_3", "-stateless",
+      ])
+      defer { server.stop() }
+      let retry = accepted(try await probe(server.port, .tls1_3, stop: .serverHello, askRetry: true))
+      #expect(retry?.stoppedAfter == "HelloRetryRequest")
+      #expect(retry?.suite == "TLS_AES_128_GCM_SHA256")
+      #expect(retry?.group == "x25519")
+      let full = accepted(try await probe(server.port, .tls1_3, stop: .serverHello))
+      #expect(full?.stoppedAfter == "ServerHello")
+      #expect(full?.group == "x25519")
+    }
+
     /// The ClientHello really goes out without key shares: a gate that refuses exactly those refuses the probe, and
     /// lets the same probe with shares through.
     @Test func helloRetryProbeSendsNoKeyShares() async throws {
