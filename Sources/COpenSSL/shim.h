@@ -14,7 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-/* Swift cannot call OpenSSL's function-like macros or reach into its stacks, so each one gets a typed wrapper. */
+/* Swift cannot call OpenSSL's function-like macros or reach into its stacks, so each one gets a typed wrapper.
+   SwiftPM does not track this header: after editing it, touch the Swift files that import COpenSSL (or build from
+   clean), or the old inline code stays in their objects. */
 
 /* Bytes of the stapled OCSP response; 0 when the server stapled none. */
 static inline long vouch_ssl_ocsp_response_length(SSL *ssl) {
