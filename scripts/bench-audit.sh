@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 scripts/setup.sh
 . scripts/lib/release.sh
-"$(release_binary vouch-bench)" .bench-audit "${1:-365}" "${2:-50}"
+bench="$(release_binary vouch-bench)"
+"$bench" .bench-audit "${1:-365}" "${2:-50}"

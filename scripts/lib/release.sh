@@ -13,5 +13,7 @@ release_binary() {
     return 1
   fi
   rm -f "$log"
-  echo "$(swift build -c release --static-swift-stdlib --show-bin-path)/$1"
+  local bin
+  bin="$(swift build -c release --static-swift-stdlib --show-bin-path)" || return 1
+  echo "$bin/$1"
 }

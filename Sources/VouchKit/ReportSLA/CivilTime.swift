@@ -145,11 +145,7 @@ enum UTCFormat {
   /// Appends `2026-03-02T09:00:00Z` (seconds truncated) without intermediate strings.
   @inline(__always)
   static func append<Sink: ByteSink & ~Copyable>(_ instant: Double, to bytes: inout Sink) {
-    // `Int(instant.rounded(.down))`, without a call to `floor`.
-    let truncated = Int(instant)
-    let total = Double(truncated) > instant ? truncated - 1 : truncated
-    let dayNumber = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
-    let secondOfDay = total - dayNumber * 86_400
+    let (dayNumber, secondOfDay) = split(instant)
     let date = CivilDate(dayNumber: dayNumber)
     guard (0...9999).contains(date.year) else {
       Digits.append(date.year, width: 4, to: &bytes)
@@ -168,20 +164,43 @@ enum UTCFormat {
     }
     // The common case in one piece, written in place.
     bytes.append(count: 20) { out in
-      Digits.put(date.year / 100, out)
-      Digits.put(date.year % 100, out + 2)
-      out[4] = 0x2D
-      Digits.put(date.month, out + 5)
-      out[7] = 0x2D
-      Digits.put(date.day, out + 8)
-      out[10] = 0x54
-      Digits.put(secondOfDay / 3600, out + 11)
-      out[13] = 0x3A
-      Digits.put(secondOfDay / 60 % 60, out + 14)
-      out[16] = 0x3A
-      Digits.put(secondOfDay % 60, out + 17)
-      out[19] = 0x5A
+      putDate(date, out)
+      putTime(secondOfDay, out + 10)
     }
+  }
+
+  /// The day number (days since 1970-01-01) and second of that day, rounding down: instants before 1970 land on
+  /// their own day.
+  @inline(__always)
+  static func split(_ instant: Double) -> (day: Int, second: Int) {
+    // `Int(instant.rounded(.down))`, without a call to `floor`.
+    let truncated = Int(instant)
+    let total = Double(truncated) > instant ? truncated - 1 : truncated
+    let day = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
+    return (day, total - day * 86_400)
+  }
+
+  /// Writes `YYYY-MM-DD` (a year in 0...9999) at `out`.
+  @inline(__always)
+  static func putDate(_ date: CivilDate, _ out: UnsafeMutablePointer<UInt8>) {
+    Digits.put(date.year / 100, out)
+    Digits.put(date.year % 100, out + 2)
+    out[4] = 0x2D
+    Digits.put(date.month, out + 5)
+    out[7] = 0x2D
+    Digits.put(date.day, out + 8)
+  }
+
+  /// Writes `Thh:mm:ssZ` at `out`.
+  @inline(__always)
+  static func putTime(_ secondOfDay: Int, _ out: UnsafeMutablePointer<UInt8>) {
+    out[0] = 0x54
+    Digits.put(secondOfDay / 3600, out + 1)
+    out[3] = 0x3A
+    Digits.put(secondOfDay / 60 % 60, out + 4)
+    out[6] = 0x3A
+    Digits.put(secondOfDay % 60, out + 7)
+    out[9] = 0x5A
   }
 
   /// Appends a business-day figure with three decimals (`2.375`), rounded half away from zero.
@@ -205,10 +224,7 @@ struct TimestampWriter {
   private var dates = [UInt8](repeating: 0, count: TimestampWriter.slots * 10)
 
   mutating func append(_ instant: Double, to bytes: inout ByteBuffer) {
-    let truncated = Int(instant)
-    let total = Double(truncated) > instant ? truncated - 1 : truncated
-    let dayNumber = total >= 0 ? total / 86_400 : (total - 86_399) / 86_400
-    let secondOfDay = total - dayNumber * 86_400
+    let (dayNumber, secondOfDay) = UTCFormat.split(instant)
     let slot = dayNumber & (Self.slots - 1)
     if days[slot] != dayNumber {
       let date = CivilDate(dayNumber: dayNumber)
@@ -218,25 +234,14 @@ struct TimestampWriter {
       }
       dates.withUnsafeMutableBufferPointer { dates in
         guard let out = dates.baseAddress.map({ $0 + slot * 10 }) else { return }
-        Digits.put(date.year / 100, out)
-        Digits.put(date.year % 100, out + 2)
-        out[4] = 0x2D
-        Digits.put(date.month, out + 5)
-        out[7] = 0x2D
-        Digits.put(date.day, out + 8)
+        UTCFormat.putDate(date, out)
       }
       days[slot] = dayNumber
     }
     dates.withUnsafeBufferPointer { dates in
       bytes.append(count: 20) { out in
         for index in 0..<10 { out[index] = dates[slot * 10 + index] }
-        out[10] = 0x54
-        Digits.put(secondOfDay / 3600, out + 11)
-        out[13] = 0x3A
-        Digits.put(secondOfDay / 60 % 60, out + 14)
-        out[16] = 0x3A
-        Digits.put(secondOfDay % 60, out + 17)
-        out[19] = 0x5A
+        UTCFormat.putTime(secondOfDay, out + 10)
       }
     }
   }

@@ -481,21 +481,12 @@ private enum HandshakeProbe {
       _ = vouch_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, nil)
       errorBuffer.deallocate()
     }
-    var resolveList: UnsafeMutablePointer<curl_slist>?
-    defer { curl_slist_free_all(resolveList) }
-    let address = request.target.curlAddress(scheme: "http")
-    var failed = CURLE_OK
+    let connection = setConnectionOptions(easy, request, scheme: "http", errorBuffer: errorBuffer)
+    defer { curl_slist_free_all(connection.resolve) }
+    var failed = connection.failed
     func check(_ code: CURLcode) {
       if code != CURLE_OK, failed == CURLE_OK { failed = code }
     }
-    check(vouch_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
-    check(vouch_curl_setopt_string(easy, CURLOPT_URL, address.url))
-    if let resolve = address.resolve {
-      resolveList = curl_slist_append(nil, resolve)
-      check(vouch_curl_setopt_slist(easy, CURLOPT_RESOLVE, resolveList))
-    }
-    check(vouch_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
-    check(vouch_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000)))
     // A handle of its own, so a fresh connection; it stays open for the handshake until `curl_easy_cleanup` (no
     // CURLOPT_FORBID_REUSE, which would close it when `curl_easy_perform` returns).
     check(vouch_curl_setopt_long(easy, CURLOPT_CONNECT_ONLY, 1))
@@ -570,6 +561,29 @@ private enum HandshakeProbe {
   }
 }
 
+/// What both kinds of probe set on their handle: the error buffer, the URL with the resolve entry pinning an SNI name
+/// to the host, no signals, the connect timeout. The first option libcurl refused (`CURLE_OK` when none), and the
+/// resolve list, which the caller frees once the handle is gone.
+private func setConnectionOptions(
+  _ easy: UnsafeMutableRawPointer, _ request: ProbeRequest, scheme: String, errorBuffer: UnsafeMutablePointer<CChar>
+) -> (failed: CURLcode, resolve: UnsafeMutablePointer<curl_slist>?) {
+  let address = request.target.curlAddress(scheme: scheme)
+  var failed = CURLE_OK
+  func check(_ code: CURLcode) {
+    if code != CURLE_OK, failed == CURLE_OK { failed = code }
+  }
+  var resolveList: UnsafeMutablePointer<curl_slist>?
+  check(vouch_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+  check(vouch_curl_setopt_string(easy, CURLOPT_URL, address.url))
+  if let resolve = address.resolve {
+    resolveList = curl_slist_append(nil, resolve)
+    check(vouch_curl_setopt_slist(easy, CURLOPT_RESOLVE, resolveList))
+  }
+  check(vouch_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+  check(vouch_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000)))
+  return (failed, resolveList)
+}
+
 /// Separates "the server said no" from "the probe could not be made", for libcurl's errors.
 private func curlFailure(_ code: CURLcode, _ message: String, _ target: TLSTarget) -> ProbeOutcome {
   switch code {
@@ -621,20 +635,13 @@ private final class RequestProbe {
     }
     defer { curl_easy_cleanup(easy) }
 
-    let address = request.target.curlAddress(scheme: "https")
-    var failed = CURLE_OK
+    let connection = setConnectionOptions(easy, request, scheme: "https", errorBuffer: errorBuffer)
+    resolveList = connection.resolve
+    var failed = connection.failed
     func check(_ code: CURLcode) {
       if code != CURLE_OK, failed == CURLE_OK { failed = code }
     }
     let me = Unmanaged.passUnretained(self).toOpaque()
-    check(vouch_curl_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer))
-    check(vouch_curl_setopt_string(easy, CURLOPT_URL, address.url))
-    if let resolve = address.resolve {
-      resolveList = curl_slist_append(nil, resolve)
-      check(vouch_curl_setopt_slist(easy, CURLOPT_RESOLVE, resolveList))
-    }
-    check(vouch_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
-    check(vouch_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Int(request.connectTimeout * 1000)))
     check(vouch_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, Int(timeout * 1000)))
     check(vouch_curl_setopt_long(easy, CURLOPT_SSL_SESSIONID_CACHE, 0))
     check(vouch_curl_setopt_long(easy, CURLOPT_FRESH_CONNECT, 1))

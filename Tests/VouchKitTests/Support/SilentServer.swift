@@ -57,17 +57,28 @@ enum LocalPorts {
 
   /// Whether something accepts TCP connections on 127.0.0.1:`port`.
   static func accepts(_ port: Int) -> Bool {
+    guard let descriptor = connect(port) else { return false }
+    close(descriptor)
+    return true
+  }
+
+  /// A socket connected to 127.0.0.1:`port`, or nil when nothing accepts there.
+  static func connect(_ port: Int) -> Int32? {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { return false }
-    defer { close(descriptor) }
+    guard descriptor >= 0 else { return nil }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
     address.sin_port = UInt16(port).bigEndian
-    return withUnsafePointer(to: &address) {
+    let connected = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+        Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
       }
     }
+    guard connected else {
+      close(descriptor)
+      return nil
+    }
+    return descriptor
   }
 }

@@ -100,28 +100,22 @@ enum TLSProfileServers {
   }
 }
 
-/// Accepts TCP connections on 127.0.0.1, reads the ClientHello and resets the connection: a handshake cut short.
-final class ResettingServer: Sendable {
+/// A listening socket on 127.0.0.1 that hands each connection to `serve` on a thread of its own, until it is freed.
+final class LoopbackListener: Sendable {
   let port: Int
   private let descriptor: Int32
 
-  init() throws {
+  init(serve: @escaping @Sendable (Int32) -> Void) throws {
     let (descriptor, port) = try LocalPorts.listen()
     self.descriptor = descriptor
     self.port = port
-    let thread = Thread {
+    Thread {
       while true {
         let client = accept(descriptor, nil, nil)
         guard client >= 0 else { return }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        _ = read(client, &buffer, buffer.count)
-        // A zero linger time turns close() into a RST instead of an orderly FIN.
-        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-        setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-        close(client)
+        Thread { serve(client) }.start()
       }
-    }
-    thread.start()
+    }.start()
   }
 
   deinit {
@@ -130,30 +124,32 @@ final class ResettingServer: Sendable {
   }
 }
 
+/// Accepts TCP connections on 127.0.0.1, reads the ClientHello and resets the connection: a handshake cut short.
+final class ResettingServer: Sendable {
+  private let listener: LoopbackListener
+  var port: Int { listener.port }
+
+  init() throws {
+    listener = try LoopbackListener { client in
+      var buffer = [UInt8](repeating: 0, count: 4096)
+      _ = read(client, &buffer, buffer.count)
+      // A zero linger time turns close() into a RST instead of an orderly FIN.
+      var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+      setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+      close(client)
+    }
+  }
+}
+
 /// A loopback TCP proxy in front of a real TLS server that refuses, with a `handshake_failure` alert, every ClientHello
 /// whose key share list is empty — a server that mishandles RFC 8446's request for a HelloRetryRequest. Every other
 /// connection is relayed to the server byte for byte.
 final class KeyShareGate: Sendable {
-  let port: Int
-  private let descriptor: Int32
+  private let listener: LoopbackListener
+  var port: Int { listener.port }
 
   init(backend: Int) throws {
-    let (descriptor, port) = try LocalPorts.listen()
-    self.descriptor = descriptor
-    self.port = port
-    let thread = Thread {
-      while true {
-        let client = accept(descriptor, nil, nil)
-        guard client >= 0 else { return }
-        Thread { Self.serve(client, backend: backend) }.start()
-      }
-    }
-    thread.start()
-  }
-
-  deinit {
-    shutdown(descriptor, Int32(SHUT_RDWR))
-    close(descriptor)
+    listener = try LoopbackListener { client in Self.serve(client, backend: backend) }
   }
 
   private static func serve(_ client: Int32, backend: Int) {
@@ -167,17 +163,11 @@ final class KeyShareGate: Sendable {
       close(client)
       return
     }
-    let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = UInt16(backend).bigEndian
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-      }
+    guard let server = LocalPorts.connect(backend) else {
+      close(client)
+      return
     }
-    guard connected, write(server, first, first.count) == first.count else {
+    guard write(server, first, first.count) == first.count else {
       close(server)
       close(client)
       return
