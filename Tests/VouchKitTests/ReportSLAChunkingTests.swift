@@ -119,7 +119,7 @@ import Testing
     do {
       while let fields = try reader.next() { read.records.append("\(reader.recordNumber):\(fields)") }
     } catch let error as CSVSyntaxError {
-      read.error = error.message(row: error.record)
+      read.error = error.message(at: RecordLocation(unit: .row, number: error.record))
     } catch {
       read.error = "\(error)"
     }
@@ -146,7 +146,7 @@ import Testing
         }
       }
       if let failure {
-        read.error = failure.message(row: base + failure.record)
+        read.error = failure.message(at: RecordLocation(unit: .row, number: base + failure.record))
         return read
       }
     }
@@ -165,6 +165,20 @@ import Testing
       for blockSize in [1, 2, 3, 5, 8, 13, 40, 4096] {
         let read = try Self.chunked(file, blockSize: blockSize)
         #expect(read == expected, "block \(blockSize): \(Array(bytes))")
+      }
+    }
+  }
+
+  /// A byte order mark is dropped before the file is cut: a quote right after it opens a field for the cutter as for
+  /// the parser, so a header field holding a line break is not cut in two.
+  @Test func byteOrderMarkIsDroppedBeforeCutting() throws {
+    let file = try TestScratch.makeDirectory("csv-bom").appendingPathComponent("input.csv")
+    for text in ["\"a\nb\",c\n1,\"2\n3\"\n4,5\n", "\"x\"\"\n\",y\r\n\n1,2", "id\n\"\n\"\n"] {
+      let plain = Array(text.utf8)
+      try Data([0xEF, 0xBB, 0xBF] + plain).write(to: file)
+      let expected = Self.reference(plain)
+      for blockSize in [1, 2, 3, 4, 5, 8, 4096] {
+        #expect(try Self.chunked(file, blockSize: blockSize) == expected, "block \(blockSize): \(text)")
       }
     }
   }

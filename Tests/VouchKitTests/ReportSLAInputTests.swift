@@ -234,6 +234,23 @@ import Testing
     #expect(copy.sha256 == digest.digest)
   }
 
+  /// A syntax error in the updates file names that file, so it is not taken for a row of the export.
+  @Test func syntaxErrorInTheUpdatesFileNamesIt() async throws {
+    let run = try Fixture.Run()
+    let parameters = try Self.updatesParameters(run)
+    let copy = run.harness.bundle.appendingPathComponent("updates.csv")
+    var text = try String(contentsOf: copy, encoding: .utf8)
+    text += "R-3,\"2026-03-20T09:00:00Z\"x,note\n"
+    try Data(text.utf8).write(to: copy)
+    let row = text.split(separator: "\n", omittingEmptySubsequences: false).count - 1
+    await #expect {
+      _ = try await Self.collect(parameters, run)
+    } throws: {
+      "\($0)" == "updates.csv row \(row): a quoted field is followed by 'x' instead of a comma or line end "
+        + "(RFC 4180: quotes inside a field are doubled)"
+    }
+  }
+
   @Test func updatesFileProblemsNameTheFileOrTheParameter() async throws {
     let run = try Fixture.Run()
     var parameters = try Self.updatesParameters(run)

@@ -418,8 +418,8 @@ extension ReportSLACollector {
   ) throws -> InputPart {
     let label = file.lastPathComponent
     let bytes = try HashingFileReader(path: file.path)
-    let reader = CSVChunkReader(bytes)
-    guard let (header, rest, headerRow) = try reader.header() else {
+    let reader = CSVChunkReader(bytes, blockSize: csvBlockSize)
+    guard let (header, rest, headerRow) = try reader.header(file: label) else {
       throw ReportSLAError("\(label) (updates_file) is empty; expected a CSV header row")
     }
     let indexes = try [("id", columns.id), ("at", columns.at)].map { key, name in
@@ -431,30 +431,22 @@ extension ReportSLACollector {
       next = nil
       // A few rows per report: read on this task, as strings.
       var rows: [(number: Int, fields: [String])] = []
-      var records = 0
-      let failure: CSVSyntaxError? = chunk.bytes.withUnsafeBufferPointer { all in
-        var parser = CSVRecordParser(UnsafeBufferPointer(rebasing: all[chunk.start..<chunk.end]))
-        defer { records = parser.recordNumber }
-        do throws(CSVSyntaxError) {
-          while try parser.next() { rows.append((parser.recordNumber, parser.fields.map(FieldBytes.string))) }
-          return nil
-        } catch {
-          return error
-        }
-      }
+      let read = chunk.forEachRecord { number, fields in rows.append((number, fields.map(FieldBytes.string))) }
       for (number, fields) in rows {
         let location = RecordLocation(unit: .row, number: rowsBefore + number, file: label)
         guard fields.count == header.count else {
           try run.reject(
             RejectedRecord(
-              location: location, id: nil,
-              reasons: ["has \(fields.count) fields; the header has \(header.count) (unquoted comma or line break?)"]))
+              location: location, id: nil, reasons: [CSVChunk.fieldCountReason(fields.count, header: header.count)]))
           continue
         }
         try run.addUpdate(id: fields[indexes[0]], at: fields[indexes[1]], location: location)
       }
-      if let failure { throw ReportSLAError(failure.message(row: rowsBefore + failure.record)) }
-      rowsBefore += records
+      if let failure = read.error {
+        throw ReportSLAError(
+          failure.message(at: RecordLocation(unit: .row, number: rowsBefore + failure.record, file: label)))
+      }
+      rowsBefore += read.records
     }
     try bytes.drain()
     return InputPart(source: label, sha256: bytes.digest, size: bytes.size)
@@ -498,40 +490,30 @@ extension ReportSLACollector {
     case .jsonl:
       let paths = JSONFieldPaths(mapping)
       var lines = JSONLinesReader(bytes)
+      let line = { RecordLocation(unit: .line, number: $0) }
       var measurer = RowMeasurer(context: run.context, table: run.table, expectedBytes: 1 << 16)
       var pending = 0
       while let (number, data) = try lines.next() {
-        let object: Any
-        do {
-          object = try JSONSerialization.jsonObject(with: data)
-        } catch {
+        // Merged every few thousand lines, so a long export is never held whole.
+        if pending == 4096 {
+          try run.merge(measurer.finish(), location: line)
+          measurer = RowMeasurer(context: run.context, table: run.table, expectedBytes: 1 << 16)
+          pending = 0
+        }
+        pending += 1
+        guard let object = try? JSONSerialization.jsonObject(with: data) else {
           measurer.reject(number: number, reasons: ["is not valid JSON"])
-          pending += 1
           continue
         }
         guard object is [String: Any] else {
           measurer.reject(number: number, reasons: ["is not a JSON object"])
-          pending += 1
           continue
         }
         measurer.process(json: paths.values(of: object), number: number)
-        pending += 1
-        // Merged every few thousand lines, so a long export is never held whole.
-        if pending >= 4096 {
-          try run.merge(measurer.finish(records: 0, error: nil)) { RecordLocation(unit: .line, number: $0) }
-          measurer = RowMeasurer(context: run.context, table: run.table, expectedBytes: 1 << 16)
-          pending = 0
-        }
       }
-      try run.merge(measurer.finish(records: 0, error: nil)) { RecordLocation(unit: .line, number: $0) }
+      try run.merge(measurer.finish(), location: line)
     case .json, .hackerone:
-      try bytes.drain()
-      let data: Data
-      do {
-        data = try Data(contentsOf: file)
-      } catch {
-        throw ReportSLAError("cannot read \(label): \(error.localizedDescription)")
-      }
+      let data = Data(try bytes.readToEnd())
       let document = try JSONDocument.parse(data, source: label)
       let isHackerOne = format == .hackerone
       let records = try JSONDocument.records(
@@ -551,7 +533,7 @@ extension ReportSLACollector {
         }
         measurer.process(json: paths.values(of: record), number: index + 1)
       }
-      try run.merge(measurer.finish(records: 0, error: nil)) { RecordLocation(unit: .record, number: $0, page: page) }
+      try run.merge(measurer.finish()) { RecordLocation(unit: .record, number: $0, page: page) }
     }
     return (InputPart(source: label, sha256: bytes.digest, size: bytes.size), next)
   }

@@ -148,3 +148,19 @@ public final class ArtifactSink: Sendable {
     }
   }
 }
+
+/// Writes every byte of `bytes` to `descriptor`, through short writes and interruptions; false on failure, with
+/// `errno` saying why.
+func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+  var offset = 0
+  while offset < bytes.count {
+    guard let base = bytes.baseAddress else { return true }
+    let written = write(descriptor, base + offset, bytes.count - offset)
+    if written < 0 {
+      if errno == EINTR { continue }
+      return false
+    }
+    offset += written
+  }
+  return true
+}

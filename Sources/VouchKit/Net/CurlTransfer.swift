@@ -130,7 +130,7 @@ final class Transfer {
     }
     if bodyDescriptor >= 0, stored < request.storeLimit {
       let part = UnsafeRawBufferPointer(rebasing: chunk.prefix(request.storeLimit - stored))
-      guard Self.writeAll(bodyDescriptor, part) else {
+      guard writeAll(bodyDescriptor, part) else {
         writeFailure = "cannot write the response body to \(request.bodyFile?.path ?? "?"): \(Self.errnoText())"
         return 0
       }
@@ -219,20 +219,6 @@ final class Transfer {
 
   private static func milliseconds(_ seconds: Double) -> Int {
     max(1, Int((seconds * 1000).rounded(.up)))
-  }
-
-  private static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-    var offset = 0
-    while offset < bytes.count {
-      guard let base = bytes.baseAddress else { return true }
-      let written = write(descriptor, base + offset, bytes.count - offset)
-      if written < 0 {
-        if errno == EINTR { continue }
-        return false
-      }
-      offset += written
-    }
-    return true
   }
 
   static func describe(_ code: CURLcode) -> String {

@@ -46,6 +46,17 @@ enum CSVState: Sendable {
         default: state = .inField
         }
       case .inField:
+        // Eight bytes at a time to the first comma, line feed, quote or carriage return, as the parser does; the last
+        // two are data here, so the byte loop walks on past them.
+        while index + 8 <= count {
+          let found = CSVRecordParser.specialBytes(
+            UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)))
+          if found != 0 {
+            index += found.trailingZeroBitCount >> 3
+            break
+          }
+          index += 8
+        }
         while index < count, base[index] != 0x2C, base[index] != 0x0A { index += 1 }
         guard index < count else { break }
         if base[index] == 0x0A { last = index + 1 }
@@ -82,10 +93,33 @@ struct CSVChunk: Sendable {
   let bytes: [UInt8]
   let start: Int
   let end: Int
+
+  /// Parses every record, handing each record's number within the chunk and its fields (valid only during the call)
+  /// to `body`; returns how many records and blank lines were read, and the syntax error that stopped the reading.
+  func forEachRecord(
+    _ body: (_ number: Int, _ fields: [UnsafeBufferPointer<UInt8>]) -> Void
+  ) -> (records: Int, error: CSVSyntaxError?) {
+    bytes.withUnsafeBufferPointer { all in
+      var parser = CSVRecordParser(UnsafeBufferPointer(rebasing: all[start..<end]))
+      do throws(CSVSyntaxError) {
+        while try parser.next() { body(parser.recordNumber, parser.fields) }
+        return (parser.recordNumber, nil)
+      } catch {
+        return (parser.recordNumber, error)
+      }
+    }
+  }
+
+  /// Why a record whose field count differs from the header's is rejected.
+  static func fieldCountReason(_ fields: Int, header: Int) -> String {
+    "has \(fields) fields; the header has \(header) (unquoted comma or line break?)"
+  }
 }
 
 /// Cuts a CSV file into chunks of whole records while hashing it. Reads `blockSize` bytes at a time; bytes after the
-/// last record end are carried into the next chunk.
+/// last record end are carried into the next chunk. A UTF-8 byte order mark at the start of the file is dropped before
+/// any cut: Excel's "CSV UTF-8" export writes one, and it would otherwise become part of the first column's name (the
+/// digest still covers it).
 final class CSVChunkReader {
   static let defaultBlockSize = 4 << 20
   let file: HashingFileReader
@@ -96,6 +130,8 @@ final class CSVChunkReader {
   /// scanned once, not again with every block added to it.
   private var carryScanned = 0
   private var carryState = CSVState.fieldStart
+  private var checkedByteOrderMark = false
+  private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
   init(_ file: HashingFileReader, blockSize: Int = CSVChunkReader.defaultBlockSize) {
     self.file = file
@@ -110,7 +146,17 @@ final class CSVChunkReader {
         defer { carry = [] }
         return CSVChunk(bytes: carry, start: 0, end: carry.count)
       }
-      let bytes = try file.read(after: carry[...], upTo: blockSize)
+      // At least as much as is carried, so a record longer than a block costs a doubling series of copies, not one
+      // copy of everything read so far per block.
+      var bytes = try file.read(after: carry[...], upTo: max(blockSize, carry.count))
+      if !checkedByteOrderMark, bytes.count >= 3 || file.atEnd || !Self.byteOrderMark.starts(with: bytes) {
+        checkedByteOrderMark = true
+        if bytes.starts(with: Self.byteOrderMark) {
+          bytes.removeFirst(3)
+          carryScanned = 0
+          carryState = .fieldStart
+        }
+      }
       let scanFrom = carryScanned
       var state = carryState
       let recordEnd = bytes.withUnsafeBufferPointer { all in
@@ -130,18 +176,10 @@ final class CSVChunkReader {
   }
 
   /// The header: its fields, the rest of its chunk and its row number (blank lines before it count); nil when the
-  /// file holds no record at all. A UTF-8 byte order mark before it is skipped: Excel's "CSV UTF-8" export writes
-  /// one, and it would otherwise become part of the first column's name.
-  func header() throws(ReportSLAError) -> (fields: [String], rest: CSVChunk, row: Int)? {
+  /// file holds no record at all. `file` names a secondary input in errors.
+  func header(file label: String? = nil) throws(ReportSLAError) -> (fields: [String], rest: CSVChunk, row: Int)? {
     var rows = 0
-    var atFileStart = true
-    while var chunk = try next() {
-      if atFileStart {
-        atFileStart = false
-        if chunk.bytes[chunk.start..<chunk.end].starts(with: [0xEF, 0xBB, 0xBF]) {
-          chunk = CSVChunk(bytes: chunk.bytes, start: chunk.start + 3, end: chunk.end)
-        }
-      }
+    while let chunk = try next() {
       let found: Result<(fields: [String], offset: Int)?, CSVSyntaxError> = chunk.bytes.withUnsafeBufferPointer { all in
         var parser = CSVRecordParser(UnsafeBufferPointer(rebasing: all[chunk.start..<chunk.end]))
         do throws(CSVSyntaxError) {
@@ -153,7 +191,8 @@ final class CSVChunkReader {
         }
       }
       switch found {
-      case .failure(let error): throw ReportSLAError(error.message(row: rows + error.record))
+      case .failure(let error):
+        throw ReportSLAError(error.message(at: RecordLocation(unit: .row, number: rows + error.record, file: label)))
       case .success(let header?):
         return (header.fields, CSVChunk(bytes: chunk.bytes, start: chunk.start + header.offset, end: chunk.end), rows)
       case .success(nil): continue
@@ -188,13 +227,14 @@ struct CSVSyntaxError: Error, Sendable {
   let problem: Problem
   let record: Int
 
-  func message(row: Int) -> String {
+  /// The problem at `location`, which names the file when it is not the export itself.
+  func message(at location: RecordLocation) -> String {
     switch problem {
     case .quoteFollowedBy(let byte):
-      return "row \(row): a quoted field is followed by '\(Character(UnicodeScalar(byte)))' "
+      return "\(location): a quoted field is followed by '\(Character(UnicodeScalar(byte)))' "
         + "instead of a comma or line end (RFC 4180: quotes inside a field are doubled)"
     case .unclosedQuote:
-      return "row \(row): a quoted field is not closed before the end of the file"
+      return "\(location): a quoted field is not closed before the end of the file"
     }
   }
 }
@@ -357,7 +397,7 @@ struct CSVRecordParser: ~Copyable {
   /// A mask whose lowest set bit falls in the first byte of `word` that is a comma, line feed, quote or carriage
   /// return (bits above it may be spurious); 0 when there is none.
   @inline(__always)
-  private static func specialBytes(_ word: UInt64) -> UInt64 {
+  static func specialBytes(_ word: UInt64) -> UInt64 {
     @inline(__always)
     func zeroBytes(_ value: UInt64) -> UInt64 {
       (value &- 0x0101_0101_0101_0101) & ~value & 0x8080_8080_8080_8080

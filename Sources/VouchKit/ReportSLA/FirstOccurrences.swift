@@ -19,12 +19,11 @@ struct FirstOccurrences {
     let page: Int
   }
 
-  init(expected: Int, seed: UInt64) {
+  /// Starts small; `reserve` sizes the table once the input's size is known.
+  init(seed: UInt64) {
     self.seed = seed
-    var capacity = 1024
-    while capacity * 7 / 10 < expected { capacity *= 2 }
-    slots = [UInt64](repeating: 0, count: capacity)
-    mask = capacity - 1
+    slots = [UInt64](repeating: 0, count: 1024)
+    mask = slots.count - 1
   }
 
   /// Resizes for about `expected` ids, sparing a million-row input repeated rehashing.

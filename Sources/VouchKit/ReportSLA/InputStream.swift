@@ -70,6 +70,13 @@ final class HashingFileReader {
     while !atEnd { _ = try read(after: [], upTo: 1 << 20) }
   }
 
+  /// The rest of the file, for a format that must be parsed whole (a JSON document); hashed like every other read.
+  func readToEnd() throws(ReportSLAError) -> [UInt8] {
+    var bytes: [UInt8] = []
+    while !atEnd { bytes = try read(after: bytes[...], upTo: max(1 << 20, bytes.count)) }
+    return bytes
+  }
+
   var digest: String { Digest.hex(hasher.finalize()) }
 }
 
@@ -83,6 +90,8 @@ struct JSONLinesReader {
   private let file: HashingFileReader
   private var buffer: [UInt8] = []
   private var position = 0
+  /// Bytes from `position` known to hold no line feed, so a long line is searched once.
+  private var searched = 0
   private(set) var lineNumber = 0
 
   init(_ file: HashingFileReader) {
@@ -93,15 +102,19 @@ struct JSONLinesReader {
   mutating func next() throws(ReportSLAError) -> (line: Int, data: Data)? {
     while true {
       let line: ArraySlice<UInt8>
-      if let newline = buffer[position...].firstIndex(of: 0x0A) {
+      if let newline = buffer[(position + searched)...].firstIndex(of: 0x0A) {
         line = buffer[position..<newline]
         position = newline + 1
+        searched = 0
       } else if file.atEnd {
         guard position < buffer.count else { return nil }
         line = buffer[position...]
         position = buffer.count
+        searched = 0
       } else {
-        buffer = try file.read(after: buffer[position...], upTo: 1 << 20)
+        // At least as much as is carried, so a long line costs a doubling series of copies.
+        searched = buffer.count - position
+        buffer = try file.read(after: buffer[position...], upTo: max(1 << 20, searched))
         position = 0
         continue
       }

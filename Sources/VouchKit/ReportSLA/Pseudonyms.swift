@@ -20,9 +20,10 @@ public struct Pseudonymizer: Sendable {
 
   /// `rp-` and the first 96 bits of HMAC-SHA-256 over the identity without surrounding spaces, lower-cased, in hex.
   public func pseudonym(for identity: String) -> String {
-    var normalised = ASCIITrim.trim(identity).lowercased()
-    var text: [UInt8] = Array("rp-".utf8)
-    normalised.withUTF8 { mac.appendPseudonym(of: UnsafeRawBufferPointer($0), to: &text) }
+    var trimmed = ASCIITrim.trim(identity)
+    var text: [UInt8] = []
+    var scratch = ByteBuffer(capacity: 64)
+    trimmed.withUTF8 { mac.appendPseudonym(ofIdentity: $0, scratch: &scratch, to: &text) }
     return String(decoding: text, as: UTF8.self)
   }
 }
@@ -35,6 +36,7 @@ struct PseudonymMAC: Sendable {
   private let key: vouch_pseudonym_key
 
   init(key: Data) throws(ReportSLAError) {
+    guard OpenSSLGlobal.ready else { throw ReportSLAError("libcrypto could not be initialised for HMAC-SHA-256") }
     var prepared = vouch_pseudonym_key()
     let status = key.withUnsafeBytes { bytes in
       vouch_pseudonym_key_init(&prepared, bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count)
@@ -50,7 +52,27 @@ struct PseudonymMAC: Sendable {
     return code
   }
 
-  /// Appends `rp-`'s 24 hex digits: the first 96 bits of the MAC of `message`.
+  /// Appends `rp-` and the pseudonym of `identity` (trimmed already): the MAC of its lower-cased bytes. ASCII is
+  /// lower-cased into `scratch`, so a row of the table allocates nothing; anything else goes through
+  /// `String.lowercased()`. The one normalisation every pseudonym gets.
+  func appendPseudonym<Sink: ByteSink & ~Copyable>(
+    ofIdentity identity: UnsafeBufferPointer<UInt8>, scratch: inout ByteBuffer, to sink: inout Sink
+  ) {
+    sink.append(0x72)
+    sink.append(0x70)
+    sink.append(0x2D)
+    guard FieldBytes.isASCII(identity) else {
+      var lowered = FieldBytes.string(identity).lowercased()
+      lowered.withUTF8 { appendPseudonym(of: UnsafeRawBufferPointer($0), to: &sink) }
+      return
+    }
+    scratch.removeAll()
+    scratch.reserve(identity.count)
+    for byte in identity { scratch.append(FieldBytes.asciiLower(byte)) }
+    appendPseudonym(of: UnsafeRawBufferPointer(scratch.bytes), to: &sink)
+  }
+
+  /// Appends 24 hex digits: the first 96 bits of the MAC of `message`.
   func appendPseudonym<Sink: ByteSink & ~Copyable>(of message: UnsafeRawBufferPointer, to sink: inout Sink) {
     var code: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     withUnsafeMutableBytes(of: &code) { compute(message, into: $0) }

@@ -47,7 +47,7 @@ struct ReportSLARun {
     // Cover the days up to now once here rather than in every task's copy of the table.
     table.prepare(through: Int((max(now, window.upperBound) / 86_400).rounded(.down)) + 1)
     metrics = SLAAccumulator(targets: targets)
-    seen = FirstOccurrences(expected: 0, seed: hashSeed)
+    seen = FirstOccurrences(seed: hashSeed)
     reports = try StreamingCSVWriter(url: reportsURL)
     rejectedTable = try StreamingCSVWriter(url: rejectedURL)
     try reports.row(Self.reportColumns)
@@ -122,7 +122,7 @@ struct ReportSLARun {
     }
     table = batch.table
     if let error = batch.error {
-      throw ReportSLAError(error.message(row: location(error.record).number))
+      throw ReportSLAError(error.message(at: location(error.record)))
     }
   }
 
@@ -251,34 +251,21 @@ struct ReportSLARun {
   ) -> RowBatch {
     var measurer = RowMeasurer(context: context, table: table, expectedBytes: chunk.end - chunk.start)
     var values = [FieldInput](repeating: .absent, count: columns.count)
-    var records = 0
-    var failure: CSVSyntaxError?
-    chunk.bytes.withUnsafeBufferPointer { all in
-      var parser = CSVRecordParser(UnsafeBufferPointer(rebasing: all[chunk.start..<chunk.end]))
-      do throws(CSVSyntaxError) {
-        while try parser.next() {
-          let fields = parser.fields.count
-          guard fields == headerCount else {
-            measurer.reject(
-              number: parser.recordNumber,
-              reasons: ["has \(fields) fields; the header has \(headerCount) (unquoted comma or line break?)"])
-            continue
-          }
-          for (index, column) in columns.enumerated() {
-            if let column, !parser.fields[column].isEmpty {
-              values[index] = .text(parser.fields[column])
-            } else {
-              values[index] = .absent
-            }
-          }
-          measurer.process(values, number: parser.recordNumber)
-        }
-      } catch {
-        failure = error
+    let read = chunk.forEachRecord { number, fields in
+      guard fields.count == headerCount else {
+        measurer.reject(number: number, reasons: [CSVChunk.fieldCountReason(fields.count, header: headerCount)])
+        return
       }
-      records = parser.recordNumber
+      for (index, column) in columns.enumerated() {
+        if let column, !fields[column].isEmpty {
+          values[index] = .text(fields[column])
+        } else {
+          values[index] = .absent
+        }
+      }
+      measurer.process(values, number: number)
     }
-    return measurer.finish(records: records, error: failure)
+    return measurer.finish(records: read.records, error: read.error)
   }
 
   /// Closes both tables and returns their digests and sizes.

@@ -114,8 +114,8 @@ struct RowMeasurer: ~Copyable {
     rows.reserveCapacity(expectedBytes / 100 + 16)
   }
 
-  /// Hands the results over: what was measured, the records read and the error that stopped the batch, if any.
-  consuming func finish(records: Int, error: CSVSyntaxError?) -> RowBatch {
+  /// Hands the results over: what was measured, the records read (CSV) and the error that stopped the batch, if any.
+  consuming func finish(records: Int = 0, error: CSVSyntaxError? = nil) -> RowBatch {
     var batch = RowBatch(firstDay: firstDay, table: table)
     batch.rows = rows
     batch.output = output.array()
@@ -299,7 +299,9 @@ struct RowMeasurer: ~Copyable {
     output.append(0x2C)
     UTCFormat.appendDecimal(outcome.longestGap, to: &output)
     output.append(0x2C)
-    if let reporter = report.reporter, let mac { appendPseudonym(reporter, mac) }
+    if let reporter = report.reporter, let mac {
+      mac.appendPseudonym(ofIdentity: reporter, scratch: &lowered, to: &output)
+    }
     output.append(0x2C)
     Self.append(report.wantsCredit ? "credit" : "anonymous", to: &output)
     output.append(0x2C)
@@ -316,19 +318,6 @@ struct RowMeasurer: ~Copyable {
     let start = output.count
     CSVText.append(bytes, to: &output)
     for index in start..<output.count { output.base[index] = FieldBytes.asciiLower(output.base[index]) }
-  }
-
-  private mutating func appendPseudonym(_ identity: UnsafeBufferPointer<UInt8>, _ mac: PseudonymMAC) {
-    Self.append("rp-", to: &output)
-    if FieldBytes.isASCII(identity) {
-      lowered.removeAll()
-      lowered.reserve(identity.count)
-      for byte in identity { lowered.append(FieldBytes.asciiLower(byte)) }
-      mac.appendPseudonym(of: UnsafeRawBufferPointer(lowered.bytes), to: &output)
-    } else {
-      var normalised = FieldBytes.string(identity).lowercased()
-      normalised.withUTF8 { mac.appendPseudonym(of: UnsafeRawBufferPointer($0), to: &output) }
-    }
   }
 
   private static func append(_ text: StaticString, to buffer: inout ByteBuffer) {

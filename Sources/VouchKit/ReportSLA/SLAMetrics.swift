@@ -404,14 +404,8 @@ struct StreamingCSVWriter {
   /// Hashes and writes `bytes`.
   private mutating func send(_ bytes: UnsafeRawBufferPointer) throws(ReportSLAError) {
     hasher.update(bufferPointer: bytes)
-    var written = 0
-    while written < bytes.count, let base = bytes.baseAddress {
-      let count = write(handle.fileDescriptor, base + written, bytes.count - written)
-      if count >= 0 {
-        written += count
-      } else if errno != EINTR {
-        throw ReportSLAError("cannot write artifact \(path): \(String(cString: strerror(errno)))")
-      }
+    guard writeAll(handle.fileDescriptor, bytes) else {
+      throw ReportSLAError("cannot write artifact \(path): \(String(cString: strerror(errno)))")
     }
   }
 
