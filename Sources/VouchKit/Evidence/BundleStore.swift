@@ -155,7 +155,14 @@ public struct BundleStore: Sendable {
         throw EvidenceError("a bundle named \(record.bundleName) already exists in \(directory.path)")
       }
       try FileManager.default.moveItem(at: staging, to: final)
-      try Self.syncDirectory(directory)
+      do {
+        try Self.syncDirectory(directory)
+      } catch {
+        // The bundle is complete and in place (the next run chains to it); only the rename may not survive a crash.
+        throw EvidenceError(
+          "bundle \(record.bundleName) is sealed at \(final.path), but the rename could not be flushed to disk "
+            + "(\(error)); check the disk, then run `vouch verify`")
+      }
       return (final, digest)
     } catch let error as EvidenceError {
       throw error
@@ -197,7 +204,9 @@ public struct BundleStore: Sendable {
   ///
   /// On Linux one `syncfs` flushes the whole file system the bundle lives on: for thousands of small artifacts it is
   /// ten times faster than an `fsync` per file (one journal commit instead of thousands), and since Linux 5.8 it
-  /// reports write-back errors like `fsync` does.
+  /// reports write-back errors like `fsync` does. It also flushes other programs' dirty data on that file system, so
+  /// on a disk shared with a busy writer (a database) sealing waits for that too: keep `evidence/` on its own
+  /// file system there.
   static func syncTree(_ root: URL) throws(EvidenceError) {
     #if os(Linux)
       try withDescriptor(root, flags: O_RDONLY | O_DIRECTORY) { fd in vouch_syncfs(fd) }

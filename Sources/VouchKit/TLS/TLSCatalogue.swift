@@ -107,8 +107,7 @@ public struct TLSCatalogue: Sendable {
   public static let local: Result<TLSCatalogue, TLSScanError> = load()
 
   private static func load() -> Result<TLSCatalogue, TLSScanError> {
-    _ = OpenSSLGlobal.ready
-    guard let context = SSL_CTX_new(TLS_client_method()) else {
+    guard OpenSSLGlobal.ready, let context = SSL_CTX_new(TLS_client_method()) else {
       return .failure(TLSScanError(.local, "OpenSSL could not create a client context"))
     }
     defer { SSL_CTX_free(context) }
@@ -141,11 +140,4 @@ public struct TLSCatalogue: Sendable {
     if !compression { notTested.append("TLS compression") }
     return .success(TLSCatalogue(suites: suites, notTested: notTested, compressionAvailable: compression))
   }
-}
-
-/// OpenSSL's process-wide set-up, before Vouch or libcurl first use it. OpenSSL then never frees its global state at
-/// exit: probe threads may still be inside OpenSSL when the process exits (they finish and free the scan's context
-/// after the scan has returned, or keep running after a scan failed early), and would crash on freed state.
-enum OpenSSLGlobal {
-  static let ready: Bool = OPENSSL_init_crypto(UInt64(OPENSSL_INIT_NO_ATEXIT), nil) == 1
 }
